@@ -1,0 +1,78 @@
+//! Account use cases that mix slow password work with database writes.
+//! The API and the pages both call these, so a rule is enforced in one place.
+//!
+//! Each one hashes or verifies on the blocking pool first and only then takes
+//! a pooled connection for the short write, so no connection (and no write
+//! lock) is held while argon2 runs.
+
+use crate::auth::{password, session, CurrentUser};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::user::{SignUp, UserPatch};
+use crate::models::User;
+
+/// Creates an account from a sign-up form.
+pub async fn sign_up(db: &Db, form: &SignUp) -> AppResult<User> {
+    let new = form.validate()?;
+    let hash = password::hash(new.password.clone()).await?;
+    db.run(move |conn| User::create(conn, &new, &hash)).await
+}
+
+/// Checks a uid and password; on success starts a session and returns the
+/// user and the session token. An unknown uid and a wrong password give the
+/// same answer after the same work.
+pub async fn log_in(
+    db: &Db,
+    uid: &str,
+    candidate: &str,
+    session_days: u32,
+) -> AppResult<(User, String)> {
+    let uid = uid.to_owned();
+    let user = db.run(move |conn| User::find_by_uid(conn, &uid)).await?;
+    let stored = user.as_ref().map(|user| user.password_hash.clone());
+    let verified = password::verify(candidate.to_owned(), stored).await?;
+    match user {
+        Some(user) if verified => {
+            let user_id = user.id;
+            let token = db
+                .run(move |conn| session::start(conn, user_id, session_days))
+                .await?;
+            Ok((user, token))
+        }
+        _ => Err(AppError::Unauthorized("wrong user name or password")),
+    }
+}
+
+/// Applies `patch` to account `id` on behalf of `actor`.
+pub async fn update(db: &Db, actor: &CurrentUser, id: i32, patch: UserPatch) -> AppResult<User> {
+    let target = db.run(move |conn| User::find(conn, id)).await?;
+    let (valid, needs_current) = patch.authorize(&actor.user, &target)?;
+    if needs_current {
+        let current = valid.current_password.clone().unwrap_or_default();
+        if !password::verify(current, Some(target.password_hash.clone())).await? {
+            return Err(AppError::invalid_field(
+                "current_password",
+                "is not correct",
+            ));
+        }
+    }
+    let hash = match valid.password.clone() {
+        Some(new_password) => Some(password::hash(new_password).await?),
+        None => None,
+    };
+    // Changing your own password keeps the session you are using; an admin's
+    // reset ends every session of the account.
+    let keep_session = (actor.user.id == id).then_some(actor.session_id);
+    let changes = valid.into_changes(hash);
+    db.run(move |conn| User::update(conn, id, &changes, keep_session))
+        .await
+}
+
+/// Deletes account `id` on behalf of `actor` (the owner or an admin).
+pub async fn delete(db: &Db, actor: &CurrentUser, id: i32) -> AppResult<()> {
+    let target = db.run(move |conn| User::find(conn, id)).await?;
+    if !target.can_be_managed_by(&actor.user) {
+        return Err(AppError::Forbidden("you can only delete your own account"));
+    }
+    db.run(move |conn| User::delete(conn, id)).await
+}

@@ -1,0 +1,8 @@
+//! Who is asking: password hashing, login sessions and the request guards
+//! that put the current user into a handler's signature.
+
+pub mod guard;
+pub mod password;
+pub mod session;
+
+pub use guard::{CurrentUser, Viewer};

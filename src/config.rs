@@ -1,0 +1,96 @@
+//! Settings, read from the same figment as Rocket's own configuration:
+//! built-in defaults, then `Rocket.toml` (`ROCKET_CONFIG` names another
+//! file), then `ROCKET_*` environment variables, for the profile selected by
+//! `ROCKET_PROFILE` (`debug` or `release` by default, as the build).
+
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
+use serde::{Deserialize, Serialize};
+
+/// Where the database lives unless configured otherwise: in the volume folder
+/// that the container mounts.
+pub const DEFAULT_DATABASE_URL: &str = "volumes/portfolio.db";
+pub const DEFAULT_PORT: u16 = 8086;
+
+/// The configuration key of our one database.
+pub const DATABASE_URL_KEY: &str = "databases.portfolio.url";
+
+/// Rocket's figment with our defaults slotted in under `Rocket.toml` and the
+/// environment, so the binary works with no `Rocket.toml` at all.
+pub fn figment() -> Figment {
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(Defaults::default()))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    port: u16,
+    databases: serde_json::Value,
+    limits: serde_json::Value,
+    seed: bool,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            port: DEFAULT_PORT,
+            databases: serde_json::json!({ "portfolio": { "url": DEFAULT_DATABASE_URL } }),
+            limits: serde_json::json!({ "json": "1 MiB", "form": "64 KiB" }),
+            seed: true,
+        }
+    }
+}
+
+/// portfolio's own settings (Rocket reads its own from the same figment).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Fill an empty database with demo users and posts at start-up.
+    #[serde(default = "default_true")]
+    pub seed: bool,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    #[serde(default = "default_session_days")]
+    pub session_days: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_session_days() -> u32 {
+    14
+}
+
+impl Settings {
+    pub fn from_figment(figment: &Figment) -> Result<Self, rocket::figment::Error> {
+        figment.extract()
+    }
+}
+
+/// The database URL (a file path) configured for the `portfolio` database.
+pub fn database_url(figment: &Figment) -> Result<String, rocket::figment::Error> {
+    figment.extract_inner(DATABASE_URL_KEY)
+}
+
+/// In release, refuse to run with a key Rocket would make up at random:
+/// sessions would die at every restart and differ between instances.
+pub fn require_secret_key(figment: &Figment) -> Result<(), String> {
+    let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+    if release && !figment.contains(rocket::Config::SECRET_KEY) {
+        return Err(
+            "no secret key is configured: set ROCKET_SECRET_KEY (or `secret_key` in \
+             Rocket.toml) to a 256-bit base64 key, made for instance with \
+             `openssl rand -base64 32`"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The database: connections with our pragmas, the request pool, and the
+//! embedded migrations.
+//!
+//! Everything SQLite-specific that is not a migration lives in [`sqlite`], so
+//! a second backend has one small place to mirror.
+
+pub mod schema;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::migration::{MigrationSource, MigrationVersion};
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::Sqlite;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use rocket::{Build, Rocket};
+use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
+
+pub use sqlite::{is_busy, unique_violation_column, PRAGMAS};
+
+/// The connection type every query in the model layer takes.
+pub type DbConnection = diesel::SqliteConnection;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The request pool: `db.run(|conn| ...)` runs a closure on a pooled
+/// connection on a blocking thread, off Rocket's async workers.
+#[database("portfolio")]
+pub struct Db(PooledConnection);
+
+/// A pooled SQLite connection.
+///
+/// A newtype of our own so that *our* pragmas are the ones in force:
+/// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
+/// `busy_timeout = 1000` on every connection, too short for concurrent writers.
+pub struct PooledConnection(DbConnection);
+
+impl std::ops::Deref for PooledConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0
+    }
+}
+
+/// Opens connections for the pool, each set up by [`establish`].
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = PooledConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<PooledConnection, r2d2::Error> {
+        establish(&self.url)
+            .map(PooledConnection)
+            .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut PooledConnection) -> Result<(), r2d2::Error> {
+        conn.0.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut PooledConnection) -> bool {
+        conn.0.is_broken()
+    }
+}
+
+impl Poolable for PooledConnection {
+    type Manager = ConnectionManager;
+    type Error = std::convert::Infallible;
+
+    fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
+        let config = Config::from(db_name, rocket)?;
+        let manager = ConnectionManager { url: config.url };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .connection_timeout(Duration::from_secs(config.timeout.into()))
+            .build(manager)?;
+        Ok(pool)
+    }
+}
+
+/// Opens one connection with the pragmas every connection of ours runs with.
+pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
+    let mut conn = DbConnection::establish(url)?;
+    sqlite::apply_pragmas(&mut conn).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+/// Why the database could not be made ready at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot create the database folder {}: {source}", path.display())]
+    CreateFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database at {url}: {source}")]
+    Open {
+        url: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot migrate the database: {0}")]
+    Migration(String),
+    #[error(
+        "the database has migration {0}, which this build of portfolio does not know; \
+         it was written by a newer version: run that version, or restore a backup"
+    )]
+    UnknownMigration(String),
+}
+
+/// Creates the database's folder if needed, opens the database and applies
+/// any pending migrations. Returns the open connection for the next step
+/// (seeding) to use.
+pub fn prepare(url: &str) -> Result<DbConnection, SetupError> {
+    if let Some(folder) = sqlite::folder_of(url) {
+        create_folder(&folder)?;
+    }
+    let mut conn = establish(url).map_err(|source| SetupError::Open {
+        url: url.to_owned(),
+        source,
+    })?;
+    let applied = migrate(&mut conn)?;
+    for version in applied {
+        log::info!("applied database migration {version}");
+    }
+    Ok(conn)
+}
+
+fn create_folder(folder: &Path) -> Result<(), SetupError> {
+    std::fs::create_dir_all(folder).map_err(|source| SetupError::CreateFolder {
+        path: folder.to_owned(),
+        source,
+    })
+}
+
+/// Applies pending migrations and returns the versions applied, after
+/// refusing a database that a newer build has migrated further.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, SetupError> {
+    let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
+
+    let known: Vec<MigrationVersion<'static>> = MigrationSource::<Sqlite>::migrations(&MIGRATIONS)
+        .map_err(boxed)?
+        .iter()
+        .map(|m| m.name().version().as_owned())
+        .collect();
+    let applied = conn.applied_migrations().map_err(boxed)?;
+    if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
+        return Err(SetupError::UnknownMigration(unknown.to_string()));
+    }
+    let done = conn.run_pending_migrations(MIGRATIONS).map_err(boxed)?;
+    Ok(done.iter().map(|v| v.to_string()).collect())
+}

@@ -1,0 +1,44 @@
+// @generated shape: matches `diesel print-schema` for the migrations in `migrations/`.
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        title -> Text,
+        content -> Text,
+        image -> Nullable<Text>,
+        published -> Bool,
+        views -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        uid -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Text,
+        dob -> Nullable<Date>,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(posts -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(posts, sessions, users);

@@ -1,0 +1,85 @@
+//! portfolio: users and their posts, served as HTML pages and a JSON API
+//! over one SQLite file.
+//!
+//! [`rocket`] builds the whole application; `main.rs` launches it and the
+//! tests drive it, so both run the same thing.
+
+pub mod accounts;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod seed;
+
+use rocket::fairing::{self, AdHoc};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+use config::Settings;
+use db::Db;
+
+/// The application, configured from `Rocket.toml` and `ROCKET_*` variables.
+pub fn rocket() -> Rocket<Build> {
+    build(config::figment())
+}
+
+/// The application, configured from `figment` (tests merge their own
+/// database path and settings into [`config::figment`]).
+pub fn build(figment: Figment) -> Rocket<Build> {
+    rocket::custom(figment)
+        .attach(AdHoc::try_on_ignite("Secret key check", check_secret_key))
+        .attach(AdHoc::config::<Settings>())
+        // Before the pool: the folder must exist and the schema be current
+        // before any pooled connection opens the file.
+        .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
+        .attach(Db::fairing())
+        .mount("/api", routes::api::routes())
+        .register("/api", routes::api::catchers())
+}
+
+async fn check_secret_key(rocket: Rocket<Build>) -> fairing::Result {
+    match config::require_secret_key(rocket.figment()) {
+        Ok(()) => Ok(rocket),
+        Err(message) => {
+            log::error!("{message}");
+            Err(rocket)
+        }
+    }
+}
+
+/// Creates the database folder, runs pending migrations, then seeds an
+/// empty database (unless `seed = false`).
+async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
+    let figment = rocket.figment();
+    let (url, settings) = match (
+        config::database_url(figment),
+        Settings::from_figment(figment),
+    ) {
+        (Ok(url), Ok(settings)) => (url, settings),
+        (Err(e), _) | (_, Err(e)) => {
+            log::error!("bad configuration: {e}");
+            return Err(rocket);
+        }
+    };
+    let result = rocket::tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
+        if settings.seed {
+            seed::seed_if_empty(&mut conn).map_err(|e| format!("cannot seed the database: {e}"))?;
+        }
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(Ok(())) => Ok(rocket),
+        Ok(Err(message)) => {
+            log::error!("{message}");
+            Err(rocket)
+        }
+        Err(panic) => {
+            log::error!("database setup failed: {panic}");
+            Err(rocket)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The domain: users and posts, their validated inputs, their rules (who may
+//! do what) and their queries. Functions here take a plain connection and
+//! know nothing of HTTP, so the API, the pages and the CLI share them.
+
+pub mod fields;
+pub mod page;
+pub mod post;
+pub mod role;
+pub mod user;
+
+pub use page::Page;
+pub use post::{NewPost, Post, PostChanges, PostWithAuthor};
+pub use role::Role;
+pub use user::{NewUser, User, UserChanges};
+
+use crate::error::FieldErrors;
+
+/// The timestamp we store: UTC, at millisecond precision (as SQLite's own
+/// `strftime('%f')` prints it).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::milliseconds(1))
+        .unwrap_or(now)
+}
+
+/// Collects per-field validation messages while checking a whole input, so
+/// the client hears about every mistake at once.
+#[derive(Default)]
+pub struct Checker {
+    errors: FieldErrors,
+}
+
+impl Checker {
+    /// Records `result`'s error under `field`; returns the value if valid.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.insert(field.to_owned(), message);
+                None
+            }
+        }
+    }
+
+    /// Checks a field that may be absent.
+    pub fn check_optional<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => self.check(field, parse(raw)).map(Some),
+        }
+    }
+
+    pub fn fail(&mut self, field: &str, message: &str) {
+        self.errors.insert(field.to_owned(), message.to_owned());
+    }
+
+    /// `Ok(value)` when every field was valid, else a 422 listing them.
+    /// `value` is built only when nothing failed.
+    pub fn finish<T>(self, value: impl FnOnce() -> Option<T>) -> crate::error::AppResult<T> {
+        if self.errors.is_empty() {
+            if let Some(value) = value() {
+                return Ok(value);
+            }
+        }
+        Err(crate::error::AppError::invalid(self.errors))
+    }
+}

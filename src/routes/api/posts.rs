@@ -1,0 +1,96 @@
+//! `/api/posts`: posts.
+
+use rocket::response::status::{Created, NoContent};
+use rocket::serde::json::Json;
+use rocket::{delete, get, patch, post, routes, Route};
+
+use super::{body, JsonBody, Paginated, PostView};
+use crate::auth::{CurrentUser, Viewer};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::post::{PostDraft, PostFilter, PostPatch};
+use crate::models::{Page, Post};
+
+pub fn routes() -> Vec<Route> {
+    routes![list, show, create, update, remove]
+}
+
+/// `GET /api/posts?page&per_page&user`: newest first; published posts plus
+/// the caller's own drafts; `user=<id>` keeps one author's.
+#[get("/posts?<page>&<per_page>&<user>")]
+async fn list(
+    db: Db,
+    viewer: Viewer,
+    page: Option<String>,
+    per_page: Option<String>,
+    user: Option<String>,
+) -> AppResult<Json<Paginated<PostView>>> {
+    let page = Page::parse(page.as_deref(), per_page.as_deref())?;
+    let author = match user.as_deref().map(str::trim) {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<i32>()
+                .map_err(|_| AppError::invalid_field("user", "must be a user id"))?,
+        ),
+    };
+    let filter = PostFilter { author };
+    let (posts, total) = db
+        .run(move |conn| Post::list(conn, filter, viewer.user(), page))
+        .await?;
+    let items = posts.into_iter().map(PostView::from).collect();
+    Ok(Json(Paginated::new(items, page, total, |n| {
+        let mut link = format!("/api/posts?page={n}&per_page={}", page.per_page);
+        if let Some(author) = author {
+            link.push_str(&format!("&user={author}"));
+        }
+        link
+    })))
+}
+
+/// `GET /api/posts/<id>`: one post; a draft only for its author and admins.
+#[get("/posts/<id>")]
+async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<PostView>> {
+    let post = db
+        .run(move |conn| Post::find_visible(conn, id, viewer.user()))
+        .await?;
+    Ok(Json(post.into()))
+}
+
+/// `POST /api/posts`: `{"title", "content", "published"?}` as the logged-in
+/// user. 201 with the post and its `Location`.
+#[post("/posts", data = "<draft>")]
+async fn create(
+    db: Db,
+    author: CurrentUser,
+    draft: JsonBody<'_, PostDraft>,
+) -> AppResult<Created<Json<PostView>>> {
+    let new = body(draft)?.validate()?;
+    let post = db
+        .run(move |conn| Post::create(conn, &author.user, &new))
+        .await?;
+    Ok(Created::new(format!("/api/posts/{}", post.post.id)).body(Json(post.into())))
+}
+
+/// `PATCH /api/posts/<id>`: change title, content or published. Author or
+/// admin only.
+#[patch("/posts/<id>", data = "<patch>")]
+async fn update(
+    db: Db,
+    actor: CurrentUser,
+    id: i32,
+    patch: JsonBody<'_, PostPatch>,
+) -> AppResult<Json<PostView>> {
+    let changes = body(patch)?.validate()?;
+    let post = db
+        .run(move |conn| Post::update(conn, &actor.user, id, &changes))
+        .await?;
+    Ok(Json(post.into()))
+}
+
+/// `DELETE /api/posts/<id>`: author or admin only.
+#[delete("/posts/<id>")]
+async fn remove(db: Db, actor: CurrentUser, id: i32) -> AppResult<NoContent> {
+    db.run(move |conn| Post::delete(conn, &actor.user, id))
+        .await?;
+    Ok(NoContent)
+}

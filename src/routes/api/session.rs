@@ -1,0 +1,72 @@
+//! `/api/session` and `/api/me`: logging in and out.
+
+use rocket::http::CookieJar;
+use rocket::response::status::NoContent;
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, routes, Route, State};
+use serde::Deserialize;
+
+use super::{body, JsonBody, UserView};
+use crate::accounts;
+use crate::auth::{session, CurrentUser, Viewer};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::User;
+
+pub fn routes() -> Vec<Route> {
+    routes![log_in, log_out, me]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    uid: String,
+    password: String,
+}
+
+/// `POST /api/session`: log in with `{"uid", "password"}`. Sets the private
+/// session cookie and answers with the account; 401 for a wrong uid or
+/// password alike.
+#[post("/session", data = "<credentials>")]
+async fn log_in(
+    db: Db,
+    credentials: JsonBody<'_, Credentials>,
+    cookies: &CookieJar<'_>,
+    settings: &State<Settings>,
+) -> AppResult<Json<UserView>> {
+    let Credentials { uid, password } = body(credentials)?;
+    let (user, token) = accounts::log_in(&db, &uid, &password, settings.session_days).await?;
+    session::set_cookie(cookies, token, settings);
+    let user_id = user.id;
+    let count = db.run(move |conn| User::post_count(conn, user_id)).await?;
+    Ok(Json(UserView::new(&user, count, Some(&user))))
+}
+
+/// `DELETE /api/session`: log out. Ends the session on the server, so its
+/// cookie is worthless even if kept. Always 204, even for a stale cookie.
+#[delete("/session")]
+async fn log_out(
+    db: Db,
+    viewer: Result<Viewer, AppError>,
+    cookies: &CookieJar<'_>,
+) -> AppResult<NoContent> {
+    if let Ok(Viewer(Some(current))) = viewer {
+        db.run(move |conn| session::end(conn, current.session_id))
+            .await?;
+    }
+    session::remove_cookie(cookies);
+    Ok(NoContent)
+}
+
+/// `GET /api/me`: the logged-in account, with its email.
+#[get("/me")]
+async fn me(db: Db, current: CurrentUser) -> AppResult<Json<UserView>> {
+    let id = current.user.id;
+    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    Ok(Json(UserView::new(
+        &current.user,
+        count,
+        Some(&current.user),
+    )))
+}

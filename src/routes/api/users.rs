@@ -1,0 +1,89 @@
+//! `/api/users`: accounts.
+
+use rocket::http::CookieJar;
+use rocket::response::status::{Created, NoContent};
+use rocket::serde::json::Json;
+use rocket::{delete, get, patch, post, routes, Route};
+
+use super::{body, JsonBody, Paginated, UserView};
+use crate::accounts;
+use crate::auth::{session, CurrentUser, Viewer};
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::models::user::{SignUp, UserPatch};
+use crate::models::{Page, User};
+
+pub fn routes() -> Vec<Route> {
+    routes![create, list, show, update, remove]
+}
+
+/// `POST /api/users`: sign up. 201 with the account and its `Location`;
+/// 409 if the uid or email is taken; 422 naming each invalid field.
+#[post("/users", data = "<form>")]
+async fn create(db: Db, form: JsonBody<'_, SignUp>) -> AppResult<Created<Json<UserView>>> {
+    let user = accounts::sign_up(&db, &body(form)?).await?;
+    let view = UserView::new(&user, 0, Some(&user));
+    Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
+}
+
+/// `GET /api/users?page&per_page`: accounts, oldest first, with their
+/// published post counts.
+#[get("/users?<page>&<per_page>")]
+async fn list(
+    db: Db,
+    viewer: Viewer,
+    page: Option<String>,
+    per_page: Option<String>,
+) -> AppResult<Json<Paginated<UserView>>> {
+    let page = Page::parse(page.as_deref(), per_page.as_deref())?;
+    let (rows, total) = db
+        .run(move |conn| User::list_with_post_counts(conn, page))
+        .await?;
+    let items = rows
+        .iter()
+        .map(|(user, count)| UserView::new(user, *count, viewer.user()))
+        .collect();
+    Ok(Json(Paginated::new(items, page, total, |n| {
+        format!("/api/users?page={n}&per_page={}", page.per_page)
+    })))
+}
+
+/// `GET /api/users/<id>`: one account; its email only for itself and admins.
+#[get("/users/<id>")]
+async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<UserView>> {
+    let (user, count) = db
+        .run(move |conn| {
+            Ok::<_, crate::error::AppError>((User::find(conn, id)?, User::post_count(conn, id)?))
+        })
+        .await?;
+    Ok(Json(UserView::new(&user, count, viewer.user())))
+}
+
+/// `PATCH /api/users/<id>`: change name, email, dob, password (with
+/// `current_password`) or, for admins, role. Self or admin only.
+#[patch("/users/<id>", data = "<patch>")]
+async fn update(
+    db: Db,
+    actor: CurrentUser,
+    id: i32,
+    patch: JsonBody<'_, UserPatch>,
+) -> AppResult<Json<UserView>> {
+    let user = accounts::update(&db, &actor, id, body(patch)?).await?;
+    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    Ok(Json(UserView::new(&user, count, Some(&actor.user))))
+}
+
+/// `DELETE /api/users/<id>`: delete an account and its posts. Self or admin.
+#[delete("/users/<id>")]
+async fn remove(
+    db: Db,
+    actor: CurrentUser,
+    id: i32,
+    cookies: &CookieJar<'_>,
+) -> AppResult<NoContent> {
+    accounts::delete(&db, &actor, id).await?;
+    if actor.user.id == id {
+        session::remove_cookie(cookies);
+    }
+    Ok(NoContent)
+}

@@ -1,0 +1,111 @@
+//! What the API shows of users and posts.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::models::{Page, PostWithAuthor, Role, User};
+
+/// Stored timestamps are UTC; say so in the JSON (`...Z`).
+fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+    /// Only for the user themself and admins: absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Option<String>>,
+    pub dob: Option<NaiveDate>,
+    pub age: Option<u32>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub post_count: i64,
+}
+
+impl UserView {
+    pub fn new(user: &User, post_count: i64, viewer: Option<&User>) -> Self {
+        UserView {
+            id: user.id,
+            uid: user.uid.clone(),
+            name: user.name.clone(),
+            email: user.email_visible_to(viewer).then(|| user.email.clone()),
+            dob: user.dob,
+            age: user.age_on(Utc::now().date_naive()),
+            role: user.role,
+            created_at: utc(user.created_at),
+            updated_at: utc(user.updated_at),
+            post_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorView {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostView {
+    pub id: i32,
+    pub title: String,
+    /// Markdown source.
+    pub content: String,
+    pub image: Option<String>,
+    pub published: bool,
+    pub views: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub author: AuthorView,
+}
+
+impl From<PostWithAuthor> for PostView {
+    fn from(PostWithAuthor { post, author }: PostWithAuthor) -> Self {
+        PostView {
+            id: post.id,
+            title: post.title,
+            content: post.content,
+            image: post.image,
+            published: post.published,
+            views: post.views,
+            created_at: utc(post.created_at),
+            updated_at: utc(post.updated_at),
+            author: AuthorView {
+                id: author.id,
+                uid: author.uid,
+                name: author.name,
+            },
+        }
+    }
+}
+
+/// One page of a listing, with links to its neighbours.
+#[derive(Debug, Serialize)]
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+impl<T> Paginated<T> {
+    /// `link` builds the URL of another page number, keeping the listing's
+    /// other query parameters.
+    pub fn new(items: Vec<T>, page: Page, total: i64, link: impl Fn(u32) -> String) -> Self {
+        Paginated {
+            items,
+            page: page.number,
+            per_page: page.per_page,
+            total,
+            next: page.has_next(total).then(|| link(page.number + 1)),
+            prev: page.has_prev().then(|| link(page.number - 1)),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! HTTP handlers: thin adapters from requests to the model layer.
+
+pub mod api;

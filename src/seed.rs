@@ -1,0 +1,235 @@
+//! First-launch data: demo accounts modelled on famous inventors, a few
+//! Markdown posts each, and an `admin` account.
+//!
+//! Runs only while the `users` table is empty, in one transaction, so a
+//! crash half-way leaves nothing and a second launch adds nothing.
+
+use chrono::NaiveDate;
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::auth::password;
+use crate::db::DbConnection;
+use crate::error::AppResult;
+use crate::models::fields::{BirthDate, Password, PersonName, PostContent, PostTitle, Uid};
+use crate::models::{NewPost, NewUser, Post, Role, User};
+
+/// The password of every demo account (documented in the README).
+pub const DEMO_PASSWORD: &str = "portfolio-demo";
+
+/// Where the admin password comes from; random when unset.
+pub const ADMIN_PASSWORD_ENV: &str = "PORTFOLIO_ADMIN_PASSWORD";
+
+struct Demo {
+    uid: &'static str,
+    name: &'static str,
+    born: (i32, u32, u32),
+    posts: &'static [(&'static str, &'static str)],
+}
+
+const DEMOS: &[Demo] = &[
+    Demo {
+        uid: "toby",
+        name: "Thomas Edison",
+        born: (1847, 2, 11),
+        posts: &[
+            (
+                "On the electric lamp",
+                "After **many** trials, the carbonised bamboo filament burns for over \
+                 1,200 hours.\n\n- cheap to make\n- lasts\n- safe in a home\n\n\
+                 > Genius is one percent inspiration and ninety-nine percent perspiration.",
+            ),
+            (
+                "The phonograph speaks",
+                "Today the tinfoil cylinder recited *Mary had a little lamb* back to us.",
+            ),
+        ],
+    },
+    Demo {
+        uid: "niko",
+        name: "Nikola Tesla",
+        born: (1856, 7, 10),
+        posts: &[
+            (
+                "Alternating current, explained",
+                "Why AC wins over DC for long lines:\n\n1. transformers step the voltage up\n\
+                 2. high voltage means low current\n3. low current means low losses",
+            ),
+            (
+                "Wireless power at Colorado Springs",
+                "Lamps lit **26 miles** away without wires. More in my notes.",
+            ),
+            (
+                "The induction motor",
+                "A rotating magnetic field, and no brushes to wear out.",
+            ),
+        ],
+    },
+    Demo {
+        uid: "lex",
+        name: "Alexander Graham Bell",
+        born: (1847, 3, 3),
+        posts: &[(
+            "Mr. Watson, come here",
+            "The first words spoken over the telephone: *\"Mr. Watson, come here, I want to see you.\"*",
+        )],
+    },
+    Demo {
+        uid: "hop",
+        name: "Grace Hopper",
+        born: (1906, 12, 9),
+        posts: &[
+            (
+                "The first actual bug",
+                "Found a moth in relay 70, panel F, of the Mark II. Taped it into the log book.",
+            ),
+            (
+                "Why COBOL reads like English",
+                "Programs should be readable by the people who pay for them:\n\n\
+                 ```\nMULTIPLY PRICE BY QUANTITY GIVING TOTAL.\n```",
+            ),
+        ],
+    },
+    Demo {
+        uid: "marie",
+        name: "Marie Curie",
+        born: (1867, 11, 7),
+        posts: &[(
+            "Polonium and radium",
+            "Two new elements from tonnes of pitchblende. Named the first for **Poland**.",
+        )],
+    },
+    Demo {
+        uid: "hedy",
+        name: "Hedy Lamarr",
+        born: (1914, 11, 9),
+        posts: &[
+            (
+                "Frequency hopping",
+                "A radio signal that hops between 88 frequencies, like piano keys, \
+                 cannot be jammed. Patent 2,292,387 with George Antheil.",
+            ),
+            (
+                "Films and inventions",
+                "Any girl can be glamorous. All you have to do is stand still and look stupid.",
+            ),
+        ],
+    },
+];
+
+/// A prepared account: validated, its password already hashed.
+struct Account {
+    user: NewUser,
+    hash: String,
+    posts: Vec<NewPost>,
+}
+
+fn demo_account(demo: &Demo) -> AppResult<Account> {
+    let (year, month, day) = demo.born;
+    let born = NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| invalid("birth date"))?;
+    let user = NewUser {
+        uid: Uid::parse(demo.uid).map_err(|_| invalid("uid"))?,
+        name: PersonName::parse(demo.name).map_err(|_| invalid("name"))?,
+        email: None,
+        password: Password::parse(DEMO_PASSWORD, demo.uid, demo.name)
+            .map_err(|_| invalid("password"))?,
+        dob: Some(BirthDate::historical(born)),
+        role: Role::User,
+    };
+    let posts = demo
+        .posts
+        .iter()
+        .map(|(title, content)| {
+            Ok(NewPost {
+                title: PostTitle::parse(title).map_err(|_| invalid("title"))?,
+                content: PostContent::parse(content).map_err(|_| invalid("content"))?,
+                published: true,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let hash = password::hash_blocking(&user.password)?;
+    Ok(Account { user, hash, posts })
+}
+
+fn invalid(what: &str) -> crate::error::AppError {
+    crate::error::AppError::Internal(format!("the seed data has an invalid {what}").into())
+}
+
+/// The admin password and whether we made it up (and must show it once).
+fn admin_password() -> (String, bool) {
+    match std::env::var(ADMIN_PASSWORD_ENV) {
+        Ok(password) if !password.is_empty() => (password, false),
+        _ => (Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20), true),
+    }
+}
+
+fn admin_account(raw_password: &str) -> AppResult<Account> {
+    let name = "Administrator";
+    let password = Password::parse(raw_password, "admin", name).map_err(|reason| {
+        crate::error::AppError::Internal(format!("{ADMIN_PASSWORD_ENV} {reason}").into())
+    })?;
+    let user = NewUser {
+        uid: Uid::parse("admin").map_err(|_| invalid("uid"))?,
+        name: PersonName::parse(name).map_err(|_| invalid("name"))?,
+        email: None,
+        password,
+        dob: None,
+        role: Role::Admin,
+    };
+    let hash = password::hash_blocking(&user.password)?;
+    Ok(Account {
+        user,
+        hash,
+        posts: Vec::new(),
+    })
+}
+
+/// What seeding did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Seeded { users: usize, posts: usize },
+    AlreadyHadUsers,
+}
+
+/// Fills an empty database. Hashing (slow) happens before the write
+/// transaction, which re-checks emptiness so two processes starting at
+/// once cannot both seed.
+pub fn seed_if_empty(conn: &mut DbConnection) -> AppResult<Outcome> {
+    if User::count(conn)? > 0 {
+        return Ok(Outcome::AlreadyHadUsers);
+    }
+    let (admin_password, generated) = admin_password();
+    let mut accounts = vec![admin_account(&admin_password)?];
+    for demo in DEMOS {
+        accounts.push(demo_account(demo)?);
+    }
+
+    let outcome = conn.immediate_transaction(|conn| {
+        if User::count(conn)? > 0 {
+            return Ok(Outcome::AlreadyHadUsers);
+        }
+        let mut post_count = 0;
+        for account in &accounts {
+            let user = User::create(conn, &account.user, &account.hash)?;
+            for post in &account.posts {
+                Post::create(conn, &user, post)?;
+                post_count += 1;
+            }
+        }
+        Ok::<_, crate::error::AppError>(Outcome::Seeded {
+            users: accounts.len(),
+            posts: post_count,
+        })
+    })?;
+
+    if let Outcome::Seeded { users, posts } = &outcome {
+        log::info!("seeded the empty database with {users} users and {posts} posts");
+        if generated {
+            // Shown once, on purpose: there is no other way to learn it.
+            log::warn!(
+                "created the account 'admin' with the password {admin_password} \
+                 (shown only now; set {ADMIN_PASSWORD_ENV} to choose it)"
+            );
+        }
+    }
+    Ok(outcome)
+}
