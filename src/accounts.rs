@@ -12,7 +12,7 @@ use crate::models::user::{SignUp, UserPatch};
 use crate::models::User;
 
 /// Creates an account from a sign-up form.
-pub async fn sign_up(db: &Db, form: &SignUp) -> AppResult<User> {
+pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
     let new = form.validate()?;
     let hash = password::hash(new.password.clone()).await?;
     db.run(move |conn| User::create(conn, &new, &hash)).await
@@ -22,7 +22,7 @@ pub async fn sign_up(db: &Db, form: &SignUp) -> AppResult<User> {
 /// user and the session token. An unknown uid and a wrong password give the
 /// same answer after the same work.
 pub async fn log_in(
-    db: &Db,
+    db: &Db<'_>,
     uid: &str,
     candidate: &str,
     session_days: u32,
@@ -44,7 +44,12 @@ pub async fn log_in(
 }
 
 /// Applies `patch` to account `id` on behalf of `actor`.
-pub async fn update(db: &Db, actor: &CurrentUser, id: i32, patch: UserPatch) -> AppResult<User> {
+pub async fn update(
+    db: &Db<'_>,
+    actor: &CurrentUser,
+    id: i32,
+    patch: UserPatch,
+) -> AppResult<User> {
     let target = db.run(move |conn| User::find(conn, id)).await?;
     let (valid, needs_current) = patch.authorize(&actor.user, &target)?;
     if needs_current {
@@ -69,7 +74,7 @@ pub async fn update(db: &Db, actor: &CurrentUser, id: i32, patch: UserPatch) -> 
 }
 
 /// Deletes account `id` on behalf of `actor` (the owner or an admin).
-pub async fn delete(db: &Db, actor: &CurrentUser, id: i32) -> AppResult<()> {
+pub async fn delete(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<()> {
     let target = db.run(move |conn| User::find(conn, id)).await?;
     if !target.can_be_managed_by(&actor.user) {
         return Err(AppError::Forbidden("you can only delete your own account"));

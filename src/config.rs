@@ -70,14 +70,14 @@ fn default_session_days() -> u32 {
 }
 
 impl Settings {
-    pub fn from_figment(figment: &Figment) -> Result<Self, rocket::figment::Error> {
-        figment.extract()
+    pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
+        figment.extract().map_err(Box::new)
     }
 }
 
 /// The database URL (a file path) configured for the `portfolio` database.
-pub fn database_url(figment: &Figment) -> Result<String, rocket::figment::Error> {
-    figment.extract_inner(DATABASE_URL_KEY)
+pub fn database_url(figment: &Figment) -> Result<String, Box<rocket::figment::Error>> {
+    figment.extract_inner(DATABASE_URL_KEY).map_err(Box::new)
 }
 
 /// In release, refuse to run with a key Rocket would make up at random:

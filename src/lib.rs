@@ -18,7 +18,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
 use config::Settings;
-use db::Db;
+use db::Pooled;
 
 /// The application, configured from `Rocket.toml` and `ROCKET_*` variables.
 pub fn rocket() -> Rocket<Build> {
@@ -34,7 +34,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
-        .attach(Db::fairing())
+        .attach(Pooled::fairing())
         .mount("/api", routes::api::routes())
         .register("/api", routes::api::catchers())
 }
@@ -66,7 +66,8 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
     let result = rocket::tokio::task::spawn_blocking(move || -> Result<(), String> {
         let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
         if settings.seed {
-            seed::seed_if_empty(&mut conn).map_err(|e| format!("cannot seed the database: {e}"))?;
+            seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
+                .map_err(|e| format!("cannot seed the database: {e}"))?;
         }
         Ok(())
     })

@@ -154,12 +154,11 @@ fn invalid(what: &str) -> crate::error::AppError {
     crate::error::AppError::Internal(format!("the seed data has an invalid {what}").into())
 }
 
-/// The admin password and whether we made it up (and must show it once).
-fn admin_password() -> (String, bool) {
-    match std::env::var(ADMIN_PASSWORD_ENV) {
-        Ok(password) if !password.is_empty() => (password, false),
-        _ => (Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20), true),
-    }
+/// The admin password from the environment, if set.
+pub fn admin_password_from_env() -> Option<String> {
+    std::env::var(ADMIN_PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
 }
 
 fn admin_account(raw_password: &str) -> AppResult<Account> {
@@ -190,14 +189,20 @@ pub enum Outcome {
     AlreadyHadUsers,
 }
 
-/// Fills an empty database. Hashing (slow) happens before the write
-/// transaction, which re-checks emptiness so two processes starting at
-/// once cannot both seed.
-pub fn seed_if_empty(conn: &mut DbConnection) -> AppResult<Outcome> {
+/// Fills an empty database. The admin gets `admin_password`, or a random
+/// one that is logged once. Hashing (slow) happens before the write
+/// transaction, which re-checks emptiness so two processes starting at once
+/// cannot both seed.
+pub fn seed_if_empty(
+    conn: &mut DbConnection,
+    admin_password: Option<String>,
+) -> AppResult<Outcome> {
     if User::count(conn)? > 0 {
         return Ok(Outcome::AlreadyHadUsers);
     }
-    let (admin_password, generated) = admin_password();
+    let generated = admin_password.is_none();
+    let admin_password =
+        admin_password.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20));
     let mut accounts = vec![admin_account(&admin_password)?];
     for demo in DEMOS {
         accounts.push(demo_account(demo)?);

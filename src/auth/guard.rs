@@ -60,10 +60,7 @@ async fn identify(request: &Request<'_>) -> Identity {
         session::remove_cookie(cookies);
         return Identity::Invalid;
     };
-    let db = match request.guard::<Db>().await {
-        Outcome::Success(db) => db,
-        _ => return Identity::Unavailable(Status::ServiceUnavailable),
-    };
+    let db = Db::new(request.rocket());
     let token = cookie.value().to_owned();
     match db.run(move |conn| session::resolve(conn, &token)).await {
         Ok(Some((session_id, user))) => Identity::LoggedIn(CurrentUser { user, session_id }),

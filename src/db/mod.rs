@@ -15,8 +15,11 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::Sqlite;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use rocket::{Build, Rocket};
+use rocket::request::{self, FromRequest, Request};
+use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
+
+use crate::error::{AppError, AppResult};
 
 pub use sqlite::{is_busy, unique_violation_column, PRAGMAS};
 
@@ -26,10 +29,44 @@ pub type DbConnection = diesel::SqliteConnection;
 /// The migrations in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// The request pool: `db.run(|conn| ...)` runs a closure on a pooled
-/// connection on a blocking thread, off Rocket's async workers.
+/// The pool, managed by rocket_sync_db_pools. Handlers use [`Db`] instead.
 #[database("portfolio")]
-pub struct Db(PooledConnection);
+pub struct Pooled(PooledConnection);
+
+/// The database, as a request guard: `db.run(|conn| ...)` borrows a pooled
+/// connection for the closure only, on a blocking thread, off Rocket's async
+/// workers.
+///
+/// Unlike rocket_sync_db_pools' own guard, it holds no connection for the
+/// rest of the request. So a request never holds one connection while
+/// waiting for another (the session guard needs one too), nor while argon2
+/// runs; and no order of guards in a handler can drain the pool.
+pub struct Db<'r>(&'r Rocket<Orbit>);
+
+impl<'r> Db<'r> {
+    pub fn new(rocket: &'r Rocket<Orbit>) -> Self {
+        Db(rocket)
+    }
+
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        // `None` only when the pool stayed empty past its timeout.
+        let conn = Pooled::get_one(self.0).await.ok_or(AppError::Busy)?;
+        conn.run(move |conn| work(conn)).await
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Db<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        request::Outcome::Success(Db::new(request.rocket()))
+    }
+}
 
 /// A pooled SQLite connection.
 ///

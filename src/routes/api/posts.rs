@@ -19,8 +19,8 @@ pub fn routes() -> Vec<Route> {
 /// the caller's own drafts; `user=<id>` keeps one author's.
 #[get("/posts?<page>&<per_page>&<user>")]
 async fn list(
-    db: Db,
     viewer: Viewer,
+    db: Db<'_>,
     page: Option<String>,
     per_page: Option<String>,
     user: Option<String>,
@@ -49,7 +49,7 @@ async fn list(
 
 /// `GET /api/posts/<id>`: one post; a draft only for its author and admins.
 #[get("/posts/<id>")]
-async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<PostView>> {
+async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<PostView>> {
     let post = db
         .run(move |conn| Post::find_visible(conn, id, viewer.user()))
         .await?;
@@ -60,7 +60,7 @@ async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<PostView>> {
 /// user. 201 with the post and its `Location`.
 #[post("/posts", data = "<draft>")]
 async fn create(
-    db: Db,
+    db: Db<'_>,
     author: CurrentUser,
     draft: JsonBody<'_, PostDraft>,
 ) -> AppResult<Created<Json<PostView>>> {
@@ -75,7 +75,7 @@ async fn create(
 /// admin only.
 #[patch("/posts/<id>", data = "<patch>")]
 async fn update(
-    db: Db,
+    db: Db<'_>,
     actor: CurrentUser,
     id: i32,
     patch: JsonBody<'_, PostPatch>,
@@ -89,7 +89,7 @@ async fn update(
 
 /// `DELETE /api/posts/<id>`: author or admin only.
 #[delete("/posts/<id>")]
-async fn remove(db: Db, actor: CurrentUser, id: i32) -> AppResult<NoContent> {
+async fn remove(actor: CurrentUser, db: Db<'_>, id: i32) -> AppResult<NoContent> {
     db.run(move |conn| Post::delete(conn, &actor.user, id))
         .await?;
     Ok(NoContent)

@@ -30,7 +30,7 @@ struct Credentials {
 /// password alike.
 #[post("/session", data = "<credentials>")]
 async fn log_in(
-    db: Db,
+    db: Db<'_>,
     credentials: JsonBody<'_, Credentials>,
     cookies: &CookieJar<'_>,
     settings: &State<Settings>,
@@ -47,7 +47,7 @@ async fn log_in(
 /// cookie is worthless even if kept. Always 204, even for a stale cookie.
 #[delete("/session")]
 async fn log_out(
-    db: Db,
+    db: Db<'_>,
     viewer: Result<Viewer, AppError>,
     cookies: &CookieJar<'_>,
 ) -> AppResult<NoContent> {
@@ -61,7 +61,7 @@ async fn log_out(
 
 /// `GET /api/me`: the logged-in account, with its email.
 #[get("/me")]
-async fn me(db: Db, current: CurrentUser) -> AppResult<Json<UserView>> {
+async fn me(current: CurrentUser, db: Db<'_>) -> AppResult<Json<UserView>> {
     let id = current.user.id;
     let count = db.run(move |conn| User::post_count(conn, id)).await?;
     Ok(Json(UserView::new(

@@ -20,7 +20,7 @@ pub fn routes() -> Vec<Route> {
 /// `POST /api/users`: sign up. 201 with the account and its `Location`;
 /// 409 if the uid or email is taken; 422 naming each invalid field.
 #[post("/users", data = "<form>")]
-async fn create(db: Db, form: JsonBody<'_, SignUp>) -> AppResult<Created<Json<UserView>>> {
+async fn create(db: Db<'_>, form: JsonBody<'_, SignUp>) -> AppResult<Created<Json<UserView>>> {
     let user = accounts::sign_up(&db, &body(form)?).await?;
     let view = UserView::new(&user, 0, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
@@ -30,8 +30,8 @@ async fn create(db: Db, form: JsonBody<'_, SignUp>) -> AppResult<Created<Json<Us
 /// published post counts.
 #[get("/users?<page>&<per_page>")]
 async fn list(
-    db: Db,
     viewer: Viewer,
+    db: Db<'_>,
     page: Option<String>,
     per_page: Option<String>,
 ) -> AppResult<Json<Paginated<UserView>>> {
@@ -50,7 +50,7 @@ async fn list(
 
 /// `GET /api/users/<id>`: one account; its email only for itself and admins.
 #[get("/users/<id>")]
-async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<UserView>> {
+async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserView>> {
     let (user, count) = db
         .run(move |conn| {
             Ok::<_, crate::error::AppError>((User::find(conn, id)?, User::post_count(conn, id)?))
@@ -63,7 +63,7 @@ async fn show(db: Db, viewer: Viewer, id: i32) -> AppResult<Json<UserView>> {
 /// `current_password`) or, for admins, role. Self or admin only.
 #[patch("/users/<id>", data = "<patch>")]
 async fn update(
-    db: Db,
+    db: Db<'_>,
     actor: CurrentUser,
     id: i32,
     patch: JsonBody<'_, UserPatch>,
@@ -76,7 +76,7 @@ async fn update(
 /// `DELETE /api/users/<id>`: delete an account and its posts. Self or admin.
 #[delete("/users/<id>")]
 async fn remove(
-    db: Db,
+    db: Db<'_>,
     actor: CurrentUser,
     id: i32,
     cookies: &CookieJar<'_>,

@@ -1,0 +1,272 @@
+//! The database underneath: migrations, pragmas, seeding, start-up checks.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use diesel_migrations::MigrationHarness;
+use portfolio::db::schema::{posts, users};
+use portfolio::db::{self, Pooled, MIGRATIONS};
+use portfolio::seed;
+use rocket::http::Status;
+use rocket::local::asynchronous::Client;
+
+use crate::helpers::{spawn_app, spawn_app_with, test_figment};
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db").to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+#[test]
+fn migrations_run_up_all_down_and_up_again() {
+    let (_dir, path) = temp_db();
+    let mut conn = db::establish(&path).unwrap();
+    let applied = db::migrate(&mut conn).unwrap();
+    assert_eq!(applied.len(), 2);
+    assert!(users::table.count().get_result::<i64>(&mut conn).is_ok());
+
+    conn.revert_all_migrations(MIGRATIONS).unwrap();
+    assert!(
+        users::table.count().get_result::<i64>(&mut conn).is_err(),
+        "users is gone"
+    );
+    assert!(
+        posts::table.count().get_result::<i64>(&mut conn).is_err(),
+        "posts is gone"
+    );
+
+    assert_eq!(db::migrate(&mut conn).unwrap().len(), 2);
+    assert_eq!(
+        users::table.count().get_result::<i64>(&mut conn).unwrap(),
+        0
+    );
+    assert!(
+        db::migrate(&mut conn).unwrap().is_empty(),
+        "nothing left to apply"
+    );
+}
+
+diesel::table! {
+    __diesel_schema_migrations (version) {
+        version -> Text,
+        run_on -> Timestamp,
+    }
+}
+
+#[rocket::async_test]
+async fn a_database_from_a_newer_version_is_refused() {
+    let (_dir, path) = temp_db();
+    let mut conn = db::establish(&path).unwrap();
+    db::migrate(&mut conn).unwrap();
+    diesel::insert_into(__diesel_schema_migrations::table)
+        .values((
+            __diesel_schema_migrations::version.eq("29991231000000"),
+            __diesel_schema_migrations::run_on.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let error = db::migrate(&mut conn).unwrap_err().to_string();
+    assert!(
+        error.contains("29991231000000") && error.contains("newer"),
+        "{error}"
+    );
+
+    let launch = Client::untracked(portfolio::build(test_figment(
+        std::path::Path::new(&path),
+        false,
+    )))
+    .await;
+    let Err(error) = launch else {
+        panic!("the app must not start on it");
+    };
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(_)
+    ));
+}
+
+#[derive(QueryableByName)]
+struct Timeout {
+    #[diesel(sql_type = Integer)]
+    timeout: i32,
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeys {
+    #[diesel(sql_type = Integer)]
+    foreign_keys: i32,
+}
+
+#[derive(QueryableByName)]
+struct Synchronous {
+    #[diesel(sql_type = Integer)]
+    synchronous: i32,
+}
+
+#[rocket::async_test]
+async fn our_pragmas_hold_on_every_pooled_connection() {
+    let app = spawn_app().await;
+    // Hold several pooled connections at once, so they are distinct ones.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(
+            Pooled::get_one(app.client.rocket())
+                .await
+                .expect("a pooled connection"),
+        );
+    }
+    for conn in &held {
+        let (timeout, journal, foreign_keys, synchronous) = conn
+            .run(|c| {
+                let c: &mut db::DbConnection = c;
+                (
+                    diesel::sql_query("PRAGMA busy_timeout")
+                        .get_result::<Timeout>(c)
+                        .unwrap()
+                        .timeout,
+                    diesel::sql_query("PRAGMA journal_mode")
+                        .get_result::<JournalMode>(c)
+                        .unwrap()
+                        .journal_mode,
+                    diesel::sql_query("PRAGMA foreign_keys")
+                        .get_result::<ForeignKeys>(c)
+                        .unwrap()
+                        .foreign_keys,
+                    diesel::sql_query("PRAGMA synchronous")
+                        .get_result::<Synchronous>(c)
+                        .unwrap()
+                        .synchronous,
+                )
+            })
+            .await;
+        assert!(timeout >= 5000, "busy_timeout is {timeout}");
+        assert_eq!(journal, "wal");
+        assert_eq!(foreign_keys, 1);
+        assert_eq!(synchronous, 1, "NORMAL");
+    }
+}
+
+#[rocket::async_test]
+async fn the_first_launch_seeds_demo_users_posts_and_an_admin() {
+    let app = spawn_app_with(true).await;
+    assert_eq!(app.count_users(), 7);
+    assert!(app.count_posts() >= 6);
+    let hop = app.get("/api/users?per_page=100", None).await;
+    let uids: Vec<&str> = hop.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["uid"].as_str().unwrap())
+        .collect();
+    for uid in ["admin", "toby", "niko", "lex", "hop", "marie", "hedy"] {
+        assert!(uids.contains(&uid), "{uid} missing from {uids:?}");
+    }
+    // The documented demo password works.
+    app.log_in("hop", seed::DEMO_PASSWORD).await;
+    let grace = app.get("/api/users?per_page=100", None).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["uid"] == "hop")
+        .cloned()
+        .unwrap();
+    assert_eq!(grace["dob"], "1906-12-09");
+    assert_eq!(grace["name"], "Grace Hopper");
+}
+
+#[rocket::async_test]
+async fn seeding_runs_once() {
+    let app = spawn_app_with(true).await;
+    let users_before = app.count_users();
+    let posts_before = app.count_posts();
+    // A second launch on the same file adds nothing.
+    let again = Client::untracked(portfolio::build(test_figment(&app.db_path, true)))
+        .await
+        .unwrap();
+    drop(again);
+    assert_eq!(app.count_users(), users_before);
+    assert_eq!(app.count_posts(), posts_before);
+    // And the function itself says so.
+    let outcome = seed::seed_if_empty(&mut app.conn(), None).unwrap();
+    assert_eq!(outcome, seed::Outcome::AlreadyHadUsers);
+}
+
+#[test]
+fn the_admin_password_can_be_chosen() {
+    let (_dir, path) = temp_db();
+    let mut conn = db::establish(&path).unwrap();
+    db::migrate(&mut conn).unwrap();
+    let outcome = seed::seed_if_empty(&mut conn, Some("chosen admin password".to_owned())).unwrap();
+    assert!(matches!(outcome, seed::Outcome::Seeded { users: 7, .. }));
+    let hash: String = users::table
+        .filter(users::uid.eq("admin"))
+        .select(users::password_hash)
+        .first(&mut conn)
+        .unwrap();
+    assert!(portfolio::auth::password::verify_blocking(
+        "chosen admin password",
+        Some(&hash)
+    ));
+    let role: String = users::table
+        .filter(users::uid.eq("admin"))
+        .select(users::role)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(role, "admin");
+}
+
+#[rocket::async_test]
+async fn seeding_can_be_turned_off() {
+    let app = spawn_app().await;
+    assert_eq!(app.count_users(), 0);
+    assert_eq!(app.get("/api/posts", None).await.body["total"], 0);
+}
+
+#[rocket::async_test]
+async fn the_database_folder_is_created_at_start_up() {
+    let app = spawn_app().await;
+    assert!(
+        app.db_path.exists(),
+        "{} was not created",
+        app.db_path.display()
+    );
+    assert_eq!(app.get("/api/posts", None).await.status, Status::Ok);
+}
+
+#[test]
+fn release_refuses_to_start_without_a_secret_key() {
+    let figment = portfolio::config::figment().select(rocket::Config::RELEASE_PROFILE);
+    let figment = rocket::figment::Figment::from(figment);
+    if figment.contains("secret_key") {
+        // ROCKET_SECRET_KEY is set in this environment: nothing to check.
+        return;
+    }
+    let message = portfolio::config::require_secret_key(&figment).unwrap_err();
+    assert!(message.contains("ROCKET_SECRET_KEY"), "{message}");
+    assert!(message.contains("openssl rand -base64 32"), "{message}");
+
+    let with_key = figment.merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="));
+    assert!(portfolio::config::require_secret_key(&with_key).is_ok());
+}
+
+#[rocket::async_test]
+async fn a_deleted_users_posts_are_removed_by_the_foreign_key() {
+    let app = spawn_app().await;
+    let user = app.create_user("cascade").await;
+    app.create_post(&user, "p", true).await;
+    let mut conn = app.conn();
+    diesel::delete(users::table.find(user.id))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(
+        app.count_posts(),
+        0,
+        "ON DELETE CASCADE holds even outside the app"
+    );
+}

@@ -1,0 +1,274 @@
+//! The test harness: a fresh app on its own temp SQLite file per test, built
+//! by the same function as production, and typed helpers to drive it.
+
+use std::path::PathBuf;
+
+use diesel::prelude::*;
+use portfolio::db::schema::{posts, sessions, users};
+use portfolio::db::{self, DbConnection};
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Cookie, Method, Status};
+use rocket::local::asynchronous::Client;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub client: Client,
+    pub db_path: PathBuf,
+    // Dropped last: removes the database folder.
+    _dir: TempDir,
+}
+
+/// A user created through the API, with the cookie of a live session.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i32,
+    pub uid: String,
+    pub cookie: String,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: Status,
+    pub body: Value,
+    pub location: Option<String>,
+    /// The session cookie's raw (encrypted) value, if the reply set one.
+    pub session_cookie: Option<String>,
+}
+
+impl Reply {
+    /// The message of a JSON error reply.
+    pub fn error_message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+
+    pub fn field_error(&self, field: &str) -> Option<&str> {
+        self.body["error"]["fields"][field].as_str()
+    }
+}
+
+/// Our figment with a temp database and a fixed secret key.
+pub fn test_figment(db_path: &std::path::Path, seed: bool) -> Figment {
+    portfolio::config::figment()
+        .merge((
+            portfolio::config::DATABASE_URL_KEY,
+            db_path.to_str().unwrap(),
+        ))
+        .merge(("seed", seed))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="))
+}
+
+/// A new app on an empty database, not seeded.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(false).await
+}
+
+pub async fn spawn_app_with(seed: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A nested folder the app must create itself.
+    let db_path = dir.path().join("volumes").join("portfolio.db");
+    let client = Client::untracked(portfolio::build(test_figment(&db_path, seed)))
+        .await
+        .expect("the app launches");
+    TestApp {
+        client,
+        db_path,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Sends a request, as `who` if given, with an optional raw body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+        who: Option<&TestUser>,
+    ) -> Reply {
+        let mut request = self.client.req(method, path.to_owned());
+        if let Some(body) = body {
+            request = request.header(ContentType::JSON).body(body);
+        }
+        if let Some(user) = who {
+            request = request.cookie(Cookie::new("portfolio_session", user.cookie.clone()));
+        }
+        let response = request.dispatch().await;
+        let status = response.status();
+        let location = response.headers().get_one("Location").map(str::to_owned);
+        let session_cookie = response
+            .cookies()
+            .get("portfolio_session")
+            .map(|c| c.value().to_owned());
+        let text = response.into_string().await.unwrap_or_default();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            body,
+            location,
+            session_cookie,
+        }
+    }
+
+    pub async fn get(&self, path: &str, who: Option<&TestUser>) -> Reply {
+        self.send(Method::Get, path, None, who).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, who: Option<&TestUser>) -> Reply {
+        self.send(Method::Post, path, Some(&body.to_string()), who)
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, who: Option<&TestUser>) -> Reply {
+        self.send(Method::Patch, path, Some(&body.to_string()), who)
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, who: Option<&TestUser>) -> Reply {
+        self.send(Method::Delete, path, None, who).await
+    }
+
+    /// Signs `uid` up with [`PASSWORD`] and logs them in.
+    pub async fn create_user(&self, uid: &str) -> TestUser {
+        let reply = self
+            .post(
+                "/api/users",
+                &serde_json::json!({ "uid": uid, "name": format!("User {uid}"), "password": PASSWORD }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            Status::Created,
+            "sign-up of {uid}: {:?}",
+            reply.body
+        );
+        let id = reply.body["id"].as_i64().unwrap() as i32;
+        let cookie = self.log_in(uid, PASSWORD).await;
+        TestUser {
+            id,
+            uid: uid.to_owned(),
+            cookie,
+        }
+    }
+
+    /// Creates a user and makes them an admin directly in the database.
+    pub async fn create_admin(&self, uid: &str) -> TestUser {
+        let user = self.create_user(uid).await;
+        diesel::update(users::table.find(user.id))
+            .set(users::role.eq("admin"))
+            .execute(&mut self.conn())
+            .unwrap();
+        user
+    }
+
+    /// Logs in and returns the session cookie's value.
+    pub async fn log_in(&self, uid: &str, password: &str) -> String {
+        let reply = self
+            .post(
+                "/api/session",
+                &serde_json::json!({ "uid": uid, "password": password }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            Status::Ok,
+            "log-in of {uid}: {:?}",
+            reply.body
+        );
+        reply
+            .session_cookie
+            .expect("log-in sets the session cookie")
+    }
+
+    /// Creates a post by `author`; returns its id.
+    pub async fn create_post(&self, author: &TestUser, title: &str, published: bool) -> i32 {
+        let reply = self
+            .post(
+                "/api/posts",
+                &serde_json::json!({ "title": title, "content": format!("About *{title}*."), "published": published }),
+                Some(author),
+            )
+            .await;
+        assert_eq!(reply.status, Status::Created, "{:?}", reply.body);
+        reply.body["id"].as_i64().unwrap() as i32
+    }
+
+    /// A connection of its own to the app's database file.
+    pub fn conn(&self) -> DbConnection {
+        db::establish(self.db_path.to_str().unwrap()).expect("open the test database")
+    }
+
+    pub fn count_users(&self) -> i64 {
+        users::table.count().get_result(&mut self.conn()).unwrap()
+    }
+
+    pub fn count_posts(&self) -> i64 {
+        posts::table.count().get_result(&mut self.conn()).unwrap()
+    }
+
+    pub fn count_sessions(&self) -> i64 {
+        sessions::table
+            .count()
+            .get_result(&mut self.conn())
+            .unwrap()
+    }
+
+    /// Every row of every table, to show that a refused request changed
+    /// nothing.
+    pub fn snapshot(&self) -> Vec<String> {
+        let mut conn = self.conn();
+        let mut rows: Vec<String> = users::table
+            .select(users::all_columns)
+            .load::<(
+                i32,
+                String,
+                String,
+                Option<String>,
+                String,
+                Option<chrono::NaiveDate>,
+                String,
+                chrono::NaiveDateTime,
+                chrono::NaiveDateTime,
+            )>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|row| format!("{row:?}"))
+            .collect();
+        rows.extend(
+            posts::table
+                .select(posts::all_columns)
+                .load::<(
+                    i32,
+                    i32,
+                    String,
+                    String,
+                    Option<String>,
+                    bool,
+                    i32,
+                    chrono::NaiveDateTime,
+                    chrono::NaiveDateTime,
+                )>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("{row:?}")),
+        );
+        rows.extend(
+            sessions::table
+                .select((sessions::id, sessions::user_id, sessions::token_hash))
+                .load::<(i32, i32, String)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("{row:?}")),
+        );
+        rows
+    }
+}

@@ -1,0 +1,157 @@
+//! Logging in and out, and sessions ending when they should.
+
+use rocket::http::Status;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestUser, PASSWORD};
+
+#[rocket::async_test]
+async fn logging_in_sets_a_private_httponly_lax_cookie() {
+    let app = spawn_app().await;
+    app.create_user("cookie").await;
+    let response = app
+        .client
+        .post("/api/session")
+        .body(json!({"uid": "cookie", "password": PASSWORD}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    let set_cookie = response.headers().get_one("Set-Cookie").unwrap().to_owned();
+    assert!(set_cookie.starts_with("portfolio_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    // Private: the cookie is encrypted, the token never shows in clear.
+    let value = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("portfolio_session=");
+    assert!(value.len() > 60, "{value}");
+}
+
+#[rocket::async_test]
+async fn me_answers_who_is_logged_in() {
+    let app = spawn_app().await;
+    let user = app.create_user("whoami").await;
+    let reply = app.get("/api/me", Some(&user)).await;
+    assert_eq!(reply.status, Status::Ok);
+    assert_eq!(reply.body["uid"], "whoami");
+    assert_eq!(app.get("/api/me", None).await.status, Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn an_unknown_uid_and_a_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_user("known").await;
+    let wrong = app
+        .post(
+            "/api/session",
+            &json!({"uid": "known", "password": "not it at all"}),
+            None,
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/api/session",
+            &json!({"uid": "nobody", "password": "not it at all"}),
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, Status::Unauthorized);
+    assert_eq!(unknown.status, Status::Unauthorized);
+    assert_eq!(wrong.body, unknown.body);
+    assert!(wrong.session_cookie.is_none());
+    assert_eq!(
+        app.count_sessions(),
+        1,
+        "only create_user's own login made a session"
+    );
+}
+
+#[rocket::async_test]
+async fn logging_in_ignores_the_case_of_the_uid() {
+    let app = spawn_app().await;
+    app.create_user("mixed").await;
+    app.log_in("MiXeD", PASSWORD).await;
+}
+
+#[rocket::async_test]
+async fn logging_out_ends_the_session_even_for_a_kept_cookie() {
+    let app = spawn_app().await;
+    let user = app.create_user("leaving").await;
+    let reply = app.delete("/api/session", Some(&user)).await;
+    assert_eq!(reply.status, Status::NoContent);
+    // Replaying the old cookie does not work: the session is gone server-side.
+    let replay = app.get("/api/me", Some(&user)).await;
+    assert_eq!(replay.status, Status::Unauthorized);
+    assert_eq!(app.count_sessions(), 0);
+}
+
+#[rocket::async_test]
+async fn changing_a_password_ends_the_other_sessions_only() {
+    let app = spawn_app().await;
+    let laptop = app.create_user("twice").await;
+    let phone = TestUser {
+        cookie: app.log_in("twice", PASSWORD).await,
+        ..laptop.clone()
+    };
+    let reply = app
+        .patch(
+            &format!("/api/users/{}", laptop.id),
+            &json!({"password": "fresh password", "current_password": PASSWORD}),
+            Some(&laptop),
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+    assert_eq!(app.get("/api/me", Some(&laptop)).await.status, Status::Ok);
+    assert_eq!(
+        app.get("/api/me", Some(&phone)).await.status,
+        Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
+async fn deleting_a_user_ends_their_sessions() {
+    let app = spawn_app().await;
+    let admin = app.create_admin("admin1").await;
+    let user = app.create_user("doomed").await;
+    assert_eq!(
+        app.delete(&format!("/api/users/{}", user.id), Some(&admin))
+            .await
+            .status,
+        Status::NoContent
+    );
+    let reply = app.get("/api/me", Some(&user)).await;
+    assert_eq!(reply.status, Status::Unauthorized);
+    // A stale cookie is an error, not anonymity, even where anonymous is fine.
+    assert_eq!(
+        app.get("/api/posts", Some(&user)).await.status,
+        Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
+async fn a_tampered_or_forged_cookie_is_refused() {
+    let app = spawn_app().await;
+    let user = app.create_user("target").await;
+    let mut tampered = user.clone();
+    let mut bytes = tampered.cookie.into_bytes();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    tampered.cookie = String::from_utf8(bytes).unwrap();
+    assert_eq!(
+        app.get("/api/me", Some(&tampered)).await.status,
+        Status::Unauthorized
+    );
+
+    let forged = TestUser {
+        cookie: "not-even-encrypted".to_owned(),
+        ..user.clone()
+    };
+    assert_eq!(
+        app.get("/api/me", Some(&forged)).await.status,
+        Status::Unauthorized
+    );
+    assert_eq!(app.get("/api/me", Some(&user)).await.status, Status::Ok);
+}
