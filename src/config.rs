@@ -80,17 +80,20 @@ pub fn database_url(figment: &Figment) -> Result<String, Box<rocket::figment::Er
     figment.extract_inner(DATABASE_URL_KEY).map_err(Box::new)
 }
 
-/// In release, refuse to run with a key Rocket would make up at random:
-/// sessions would die at every restart and differ between instances.
+/// Outside the debug profile, refuse to run with a key Rocket would make up
+/// at random: sessions would die at every restart and differ between
+/// instances. (Rocket refuses too, but only after the start-up fairings
+/// have migrated and seeded, and without saying how to make a key.)
 pub fn require_secret_key(figment: &Figment) -> Result<(), String> {
-    let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
-    if release && !figment.contains(rocket::Config::SECRET_KEY) {
-        return Err(
-            "no secret key is configured: set ROCKET_SECRET_KEY (or `secret_key` in \
-             Rocket.toml) to a 256-bit base64 key, made for instance with \
-             `openssl rand -base64 32`"
-                .to_owned(),
-        );
+    let config =
+        rocket::Config::try_from(figment).map_err(|e| format!("bad configuration: {e}"))?;
+    if config.profile != rocket::Config::DEBUG_PROFILE && !config.secret_key.is_provided() {
+        return Err(format!(
+            "no secret key is configured for the {} profile: set ROCKET_SECRET_KEY \
+             (or `secret_key` in Rocket.toml) to a 256-bit base64 key, made for \
+             instance with `openssl rand -base64 32`",
+            config.profile
+        ));
     }
     Ok(())
 }

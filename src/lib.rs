@@ -29,7 +29,6 @@ pub fn rocket() -> Rocket<Build> {
 /// database path and settings into [`config::figment`]).
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
-        .attach(AdHoc::try_on_ignite("Secret key check", check_secret_key))
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
@@ -39,20 +38,17 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .register("/api", routes::api::catchers())
 }
 
-async fn check_secret_key(rocket: Rocket<Build>) -> fairing::Result {
-    match config::require_secret_key(rocket.figment()) {
-        Ok(()) => Ok(rocket),
-        Err(message) => {
-            log::error!("{message}");
-            Err(rocket)
-        }
-    }
-}
-
-/// Creates the database folder, runs pending migrations, then seeds an
-/// empty database (unless `seed = false`).
+/// Refuses an insecure configuration, then creates the database folder,
+/// runs pending migrations and seeds an empty database (unless
+/// `seed = false`), in that order and before anything else touches the
+/// file. (A failed ignite fairing does not stop the later ones, so the
+/// checks live here, in front of the writes.)
 async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
     let figment = rocket.figment();
+    if let Err(message) = config::require_secret_key(figment) {
+        log::error!("{message}");
+        return Err(rocket);
+    }
     let (url, settings) = match (
         config::database_url(figment),
         Settings::from_figment(figment),

@@ -242,9 +242,8 @@ async fn the_database_folder_is_created_at_start_up() {
 #[test]
 fn release_refuses_to_start_without_a_secret_key() {
     let figment = portfolio::config::figment().select(rocket::Config::RELEASE_PROFILE);
-    let figment = rocket::figment::Figment::from(figment);
-    if figment.contains("secret_key") {
-        // ROCKET_SECRET_KEY is set in this environment: nothing to check.
+    if std::env::var_os("ROCKET_SECRET_KEY").is_some() {
+        // A key is set in this environment: nothing to check.
         return;
     }
     let message = portfolio::config::require_secret_key(&figment).unwrap_err();
