@@ -59,6 +59,13 @@ pub struct Settings {
     /// How long a login lasts.
     #[serde(default = "default_session_days")]
     pub session_days: u32,
+    /// The folder of CSS and other files served under `/static`.
+    #[serde(default = "default_static_dir")]
+    pub static_dir: std::path::PathBuf,
+}
+
+fn default_static_dir() -> std::path::PathBuf {
+    "static".into()
 }
 
 fn default_true() -> bool {

@@ -9,13 +9,17 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod markdown;
 pub mod models;
 pub mod routes;
+pub mod security;
 pub mod seed;
 
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
+use rocket::fs::FileServer;
 use rocket::{Build, Rocket};
+use rocket_dyn_templates::Template;
 
 use config::Settings;
 use db::Pooled;
@@ -28,14 +32,32 @@ pub fn rocket() -> Rocket<Build> {
 /// The application, configured from `figment` (tests merge their own
 /// database path and settings into [`config::figment`]).
 pub fn build(figment: Figment) -> Rocket<Build> {
-    rocket::custom(figment)
+    let static_dir = Settings::from_figment(&figment)
+        .map(|settings| settings.static_dir)
+        .unwrap_or_else(|_| "static".into());
+    let rocket = rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
         .attach(Pooled::fairing())
+        .attach(Template::fairing())
+        .attach(security::SecurityHeaders)
+        .mount("/", routes::pages::routes())
+        .register("/", routes::pages::catchers())
         .mount("/api", routes::api::routes())
-        .register("/api", routes::api::catchers())
+        .register("/api", routes::api::catchers());
+    // A missing folder only costs the styling; say so instead of refusing
+    // to start.
+    if static_dir.is_dir() {
+        rocket.mount("/static", FileServer::from(static_dir))
+    } else {
+        log::warn!(
+            "static folder {} not found: pages will be unstyled",
+            static_dir.display()
+        );
+        rocket
+    }
 }
 
 /// Refuses an insecure configuration, then creates the database folder,

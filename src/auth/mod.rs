@@ -1,6 +1,7 @@
 //! Who is asking: password hashing, login sessions and the request guards
 //! that put the current user into a handler's signature.
 
+pub mod csrf;
 pub mod guard;
 pub mod password;
 pub mod session;

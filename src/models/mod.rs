@@ -11,7 +11,7 @@ pub mod user;
 pub use page::Page;
 pub use post::{NewPost, Post, PostChanges, PostWithAuthor};
 pub use role::Role;
-pub use user::{NewUser, User, UserChanges};
+pub use user::{NewUser, User, UserChanges, UserOrder};
 
 use crate::error::FieldErrors;
 

@@ -347,20 +347,35 @@ impl User {
             .get_result(conn)?)
     }
 
-    /// One page of accounts, oldest first, each with its published post
-    /// count; and the number of accounts in all.
+    /// One page of accounts, each with its published post count, in `order`;
+    /// and the number of accounts in all.
     pub fn list_with_post_counts(
         conn: &mut DbConnection,
         page: Page,
+        order: UserOrder,
     ) -> AppResult<(Vec<(User, i64)>, i64)> {
-        let rows = users::table
+        let post_count = diesel::dsl::count(posts::id.nullable());
+        let query = users::table
             .left_join(posts::table.on(posts::user_id.eq(users::id).and(posts::published.eq(true))))
             .group_by(users::id)
-            .select((User::as_select(), diesel::dsl::count(posts::id.nullable())))
-            .order(users::id.asc())
+            .select((User::as_select(), post_count))
             .limit(page.limit())
-            .offset(page.offset())
-            .load(conn)?;
+            .offset(page.offset());
+        let rows = match order {
+            UserOrder::Oldest => query.order(users::id.asc()).load(conn)?,
+            UserOrder::MostPosts => query
+                .order((post_count.desc(), users::id.asc()))
+                .load(conn)?,
+        };
         Ok((rows, User::count(conn)?))
     }
+}
+
+/// How account listings are sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOrder {
+    /// By sign-up, first first.
+    Oldest,
+    /// Most published posts first.
+    MostPosts,
 }

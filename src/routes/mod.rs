@@ -1,3 +1,4 @@
 //! HTTP handlers: thin adapters from requests to the model layer.
 
 pub mod api;
+pub mod pages;

@@ -11,7 +11,7 @@ use crate::auth::{session, CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::models::user::{SignUp, UserPatch};
-use crate::models::{Page, User};
+use crate::models::{Page, User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
     routes![create, list, show, update, remove]
@@ -37,7 +37,7 @@ async fn list(
 ) -> AppResult<Json<Paginated<UserView>>> {
     let page = Page::parse(page.as_deref(), per_page.as_deref())?;
     let (rows, total) = db
-        .run(move |conn| User::list_with_post_counts(conn, page))
+        .run(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
         .await?;
     let items = rows
         .iter()

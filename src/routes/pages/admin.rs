@@ -1,0 +1,85 @@
+//! The admin's users table: change a role, delete an account.
+
+use rocket::form::Form;
+use rocket::http::uri::Origin;
+use rocket::{get, post, routes, FromForm, Route};
+use serde_json::json;
+
+use super::views::UserCard;
+use super::{done, pager, refused, Layout, PageResponse, PageResult};
+use crate::accounts;
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::user::UserPatch;
+use crate::models::{Page, User, UserOrder};
+
+pub fn routes() -> Vec<Route> {
+    routes![users, change_role]
+}
+
+fn require_admin(actor: &CurrentUser) -> AppResult<()> {
+    if actor.user.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("this page is for admins"))
+    }
+}
+
+/// `GET /admin/users?page`
+#[get("/admin/users?<page>")]
+async fn users(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uri: &Origin<'_>,
+    page: Option<String>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let page = Page::parse(page.as_deref(), Some("50"))?;
+    let (rows, total) = db
+        .run(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
+        .await?;
+    let users: Vec<UserCard> = rows
+        .iter()
+        .map(|(user, count)| UserCard::new(user, *count, Some(&actor.user)))
+        .collect();
+    Ok(PageResponse::Page(layout.render(
+        "admin/users",
+        json!({"users": users, "pager": pager(uri, page, total)}),
+    )))
+}
+
+#[derive(FromForm)]
+pub struct RoleForm {
+    role: String,
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `POST /admin/users/<id>/role`
+#[post("/admin/users/<id>/role", data = "<form>")]
+async fn change_role(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<RoleForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    require_admin(&actor)?;
+    let patch = UserPatch {
+        role: Some(form.role.clone()),
+        ..UserPatch::default()
+    };
+    match accounts::update(&db, &actor, id, patch).await {
+        Ok(user) => done(
+            "/admin/users",
+            format!("{} is now {}.", user.uid, user.role.as_str()),
+        ),
+        Err(error @ (AppError::Conflict { .. } | AppError::Validation { .. })) => {
+            refused("/admin/users", error.to_string())
+        }
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,138 @@
+//! Signing up, logging in and out.
+
+use rocket::form::Form;
+use rocket::{get, post, routes, FromForm, Route, State};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{done, form_error, local_path, Layout, PageResponse, PageResult, TokenForm};
+use crate::accounts;
+use crate::auth::{csrf, session, Viewer};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{AppError, FieldErrors};
+use crate::models::user::SignUp;
+
+pub fn routes() -> Vec<Route> {
+    routes![sign_up_form, sign_up, log_in_form, log_in, log_out]
+}
+
+#[derive(FromForm, Serialize)]
+pub struct SignUpForm {
+    uid: String,
+    name: String,
+    email: String,
+    dob: String,
+    #[serde(skip)]
+    password: String,
+    #[serde(skip)]
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `GET /signup`
+#[get("/signup")]
+fn sign_up_form(layout: Layout<'_>) -> PageResponse {
+    PageResponse::Page(layout.render("auth/signup", json!({"values": {}})))
+}
+
+/// `POST /signup`: creates the account and logs it in.
+#[post("/signup", data = "<form>")]
+async fn sign_up(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    form: Form<SignUpForm>,
+    settings: &State<Settings>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let input = SignUp {
+        uid: form.uid.clone(),
+        name: form.name.clone(),
+        email: Some(form.email.clone()),
+        password: form.password.clone(),
+        dob: Some(form.dob.clone()),
+    };
+    let user = match accounts::sign_up(&db, &input).await {
+        Ok(user) => user,
+        Err(error) => return form_error(&layout, "auth/signup", error, json!({"values": &*form})),
+    };
+    let user_id = user.id;
+    let days = settings.session_days;
+    let token = db
+        .run(move |conn| session::start(conn, user_id, days))
+        .await?;
+    session::set_cookie(layout.cookies, token, settings);
+    csrf::rotate(layout.cookies);
+    done(
+        "/",
+        format!("Welcome, {}! Your account is ready.", user.name),
+    )
+}
+
+#[derive(FromForm, Serialize)]
+pub struct LogInForm {
+    uid: String,
+    #[serde(skip)]
+    password: String,
+    next: Option<String>,
+    #[serde(skip)]
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `GET /login?next`
+#[get("/login?<next>")]
+fn log_in_form(layout: Layout<'_>, next: Option<String>) -> PageResponse {
+    PageResponse::Page(layout.render(
+        "auth/login",
+        json!({"values": {"next": local_path(next.as_deref())}}),
+    ))
+}
+
+/// `POST /login`: on success, back to the page that asked for it (a local
+/// path only).
+#[post("/login", data = "<form>")]
+async fn log_in(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    form: Form<LogInForm>,
+    settings: &State<Settings>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    match accounts::log_in(&db, &form.uid, &form.password, settings.session_days).await {
+        Ok((user, token)) => {
+            session::set_cookie(layout.cookies, token, settings);
+            csrf::rotate(layout.cookies);
+            done(
+                local_path(form.next.as_deref()),
+                format!("Welcome back, {}.", user.name),
+            )
+        }
+        Err(AppError::Unauthorized(message)) => {
+            let error = AppError::Validation {
+                message: message.to_owned(),
+                fields: FieldErrors::new(),
+            };
+            form_error(&layout, "auth/login", error, json!({"values": &*form}))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /logout`: ends the session on the server too.
+#[post("/logout", data = "<form>")]
+async fn log_out(
+    layout: Layout<'_>,
+    viewer: Result<Viewer, AppError>,
+    db: Db<'_>,
+    form: Form<TokenForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    if let Ok(Viewer(Some(current))) = viewer {
+        db.run(move |conn| session::end(conn, current.session_id))
+            .await?;
+    }
+    session::remove_cookie(layout.cookies);
+    csrf::rotate(layout.cookies);
+    done("/", "You are logged out.")
+}

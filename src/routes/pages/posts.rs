@@ -1,0 +1,205 @@
+//! Posts: the list, a post, writing, editing and deleting.
+
+use rocket::form::Form;
+use rocket::http::uri::Origin;
+use rocket::{get, post, routes, FromForm, Route};
+use serde::Serialize;
+use serde_json::json;
+
+use super::views::{post_page, PostCard};
+use super::{done, form_error, pager, Layout, PageResponse, PageResult, TokenForm};
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::post::{PostDraft, PostFilter, PostPatch};
+use crate::models::{Page, Post, PostWithAuthor};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        list,
+        show,
+        new_form,
+        create,
+        edit_form,
+        edit,
+        delete_form,
+        delete
+    ]
+}
+
+/// `GET /posts?page`: newest first.
+#[get("/posts?<page>")]
+async fn list(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uri: &Origin<'_>,
+    page: Option<String>,
+) -> PageResult {
+    let page = Page::parse(page.as_deref(), None)?;
+    let viewer = layout.viewer.clone();
+    let (posts, total) = db
+        .run(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), page))
+        .await?;
+    let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
+    Ok(PageResponse::Page(layout.render(
+        "posts/list",
+        json!({"posts": posts, "pager": pager(uri, page, total)}),
+    )))
+}
+
+/// `GET /posts/<id>`: the post, its Markdown rendered safe. Each view counts.
+#[get("/posts/<id>")]
+async fn show(layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let viewer = layout.viewer.clone();
+    let item = db
+        .run(move |conn| {
+            let mut item = Post::find_visible(conn, id, viewer.as_ref())?;
+            Post::count_view(conn, id)?;
+            item.post.views += 1;
+            Ok(item)
+        })
+        .await?;
+    let can_edit = layout
+        .viewer
+        .as_ref()
+        .is_some_and(|v| item.post.can_be_edited_by(v));
+    let mut page = post_page(&item);
+    page["can_edit"] = json!(can_edit);
+    Ok(PageResponse::Page(layout.render("posts/show", page)))
+}
+
+#[derive(FromForm, Serialize)]
+pub struct PostForm {
+    title: String,
+    content: String,
+    /// A checkbox: absent when unticked.
+    published: bool,
+    #[serde(skip)]
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `GET /posts/new`
+#[get("/posts/new")]
+fn new_form(_author: CurrentUser, layout: Layout<'_>) -> PageResponse {
+    PageResponse::Page(layout.render(
+        "posts/form",
+        json!({"values": {"published": true}, "post": null}),
+    ))
+}
+
+/// `POST /posts/new`
+#[post("/posts/new", data = "<form>")]
+async fn create(
+    author: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    form: Form<PostForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let draft = PostDraft {
+        title: form.title.clone(),
+        content: form.content.clone(),
+        published: Some(form.published),
+    };
+    let new = match draft.validate() {
+        Ok(new) => new,
+        Err(error) => {
+            return form_error(
+                &layout,
+                "posts/form",
+                error,
+                json!({"values": &*form, "post": null}),
+            )
+        }
+    };
+    let item = db
+        .run(move |conn| Post::create(conn, &author.user, &new))
+        .await?;
+    let message = if item.post.published {
+        "Post published."
+    } else {
+        "Draft saved."
+    };
+    done(format!("/posts/{}", item.post.id), message)
+}
+
+/// Loads post `id` for `actor` to change: 404 if they cannot see it, 403 if
+/// it is not theirs.
+async fn editable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<PostWithAuthor> {
+    let user = actor.user.clone();
+    let item = db
+        .run(move |conn| Post::find_visible(conn, id, Some(&user)))
+        .await?;
+    if !item.post.can_be_edited_by(&actor.user) {
+        return Err(AppError::Forbidden(
+            "only the author or an admin can change this post",
+        ));
+    }
+    Ok(item)
+}
+
+/// `GET /posts/<id>/edit`
+#[get("/posts/<id>/edit")]
+async fn edit_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let item = editable(&db, &actor, id).await?;
+    let values = json!({"title": item.post.title, "content": item.post.content, "published": item.post.published});
+    Ok(PageResponse::Page(layout.render(
+        "posts/form",
+        json!({"values": values, "post": PostCard::from(&item)}),
+    )))
+}
+
+/// `POST /posts/<id>/edit`
+#[post("/posts/<id>/edit", data = "<form>")]
+async fn edit(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<PostForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let item = editable(&db, &actor, id).await?;
+    let patch = PostPatch {
+        title: Some(form.title.clone()),
+        content: Some(form.content.clone()),
+        published: Some(form.published),
+    };
+    let changes = match patch.validate() {
+        Ok(changes) => changes,
+        Err(error) => {
+            let page = json!({"values": &*form, "post": PostCard::from(&item)});
+            return form_error(&layout, "posts/form", error, page);
+        }
+    };
+    db.run(move |conn| Post::update(conn, &actor.user, id, &changes))
+        .await?;
+    done(format!("/posts/{id}"), "Post saved.")
+}
+
+/// `GET /posts/<id>/delete`: asks first.
+#[get("/posts/<id>/delete")]
+async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let item = editable(&db, &actor, id).await?;
+    Ok(PageResponse::Page(layout.render(
+        "posts/delete",
+        json!({"post": PostCard::from(&item)}),
+    )))
+}
+
+/// `POST /posts/<id>/delete`
+#[post("/posts/<id>/delete", data = "<form>")]
+async fn delete(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<TokenForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let author_id = editable(&db, &actor, id).await?.author.id;
+    db.run(move |conn| Post::delete(conn, &actor.user, id))
+        .await?;
+    done(format!("/users/{author_id}"), "Post deleted.")
+}

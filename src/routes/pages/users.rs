@@ -1,0 +1,240 @@
+//! People: the list, a profile, editing it, the password, deleting it.
+
+use rocket::form::Form;
+use rocket::http::uri::Origin;
+use rocket::{get, post, routes, FromForm, Route};
+use serde::Serialize;
+use serde_json::json;
+
+use super::views::{PostCard, UserCard};
+use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, TokenForm};
+use crate::accounts;
+use crate::auth::{csrf, session, CurrentUser};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::models::post::PostFilter;
+use crate::models::user::UserPatch;
+use crate::models::{Page, Post, User, UserOrder};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        list,
+        profile,
+        edit_form,
+        edit,
+        password_form,
+        change_password,
+        delete_form,
+        delete
+    ]
+}
+
+/// `GET /users?page&sort`: everyone, with their post counts; `sort=posts`
+/// puts the most prolific first.
+#[get("/users?<page>&<sort>")]
+async fn list(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uri: &Origin<'_>,
+    page: Option<String>,
+    sort: Option<String>,
+) -> PageResult {
+    let page = Page::parse(page.as_deref(), None)?;
+    let order = match sort.as_deref() {
+        Some("posts") => UserOrder::MostPosts,
+        _ => UserOrder::Oldest,
+    };
+    let (rows, total) = db
+        .run(move |conn| User::list_with_post_counts(conn, page, order))
+        .await?;
+    let users: Vec<UserCard> = rows
+        .iter()
+        .map(|(user, count)| UserCard::new(user, *count, layout.viewer.as_ref()))
+        .collect();
+    Ok(PageResponse::Page(layout.render(
+        "users/list",
+        json!({"users": users, "sort": sort, "pager": pager(uri, page, total)}),
+    )))
+}
+
+/// `GET /users/<id>?page`: a profile and its posts.
+#[get("/users/<id>?<page>")]
+async fn profile(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uri: &Origin<'_>,
+    id: i32,
+    page: Option<String>,
+) -> PageResult {
+    let page = Page::parse(page.as_deref(), Some("10"))?;
+    let viewer = layout.viewer.clone();
+    let (user, count, posts, total) = db
+        .run(move |conn| {
+            let user = User::find(conn, id)?;
+            let count = User::post_count(conn, id)?;
+            let filter = PostFilter { author: Some(id) };
+            let (posts, total) = Post::list(conn, filter, viewer.as_ref(), page)?;
+            Ok((user, count, posts, total))
+        })
+        .await?;
+    let can_manage = layout
+        .viewer
+        .as_ref()
+        .is_some_and(|v| user.can_be_managed_by(v));
+    let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
+    Ok(PageResponse::Page(layout.render(
+        "users/show",
+        json!({
+            "user": UserCard::new(&user, count, layout.viewer.as_ref()),
+            "can_manage": can_manage,
+            "posts": posts,
+            "pager": pager(uri, page, total),
+        }),
+    )))
+}
+
+/// Loads account `id` for `actor` to manage: 403 if it is not theirs.
+async fn manageable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<User> {
+    let user = db.run(move |conn| User::find(conn, id)).await?;
+    if !user.can_be_managed_by(&actor.user) {
+        return Err(AppError::Forbidden("you can only change your own account"));
+    }
+    Ok(user)
+}
+
+#[derive(FromForm, Serialize)]
+pub struct ProfileForm {
+    name: String,
+    email: String,
+    dob: String,
+    #[serde(skip)]
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `GET /users/<id>/edit`
+#[get("/users/<id>/edit")]
+async fn edit_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let user = manageable(&db, &actor, id).await?;
+    let values = json!({
+        "name": user.name,
+        "email": user.email.clone().unwrap_or_default(),
+        "dob": user.dob.map(|d| d.to_string()).unwrap_or_default(),
+    });
+    Ok(PageResponse::Page(layout.render(
+        "users/edit",
+        json!({"user": {"id": user.id, "uid": user.uid}, "values": values}),
+    )))
+}
+
+/// `POST /users/<id>/edit`: name, email and date of birth (empty clears).
+#[post("/users/<id>/edit", data = "<form>")]
+async fn edit(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<ProfileForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let user = manageable(&db, &actor, id).await?;
+    let patch = UserPatch {
+        name: Some(form.name.clone()),
+        email: Some(Some(form.email.clone())),
+        dob: Some(Some(form.dob.clone())),
+        ..UserPatch::default()
+    };
+    match accounts::update(&db, &actor, id, patch).await {
+        Ok(_) => done(format!("/users/{id}"), "Profile saved."),
+        Err(error) => {
+            let page = json!({"user": {"id": user.id, "uid": user.uid}, "values": &*form});
+            form_error(&layout, "users/edit", error, page)
+        }
+    }
+}
+
+#[derive(FromForm)]
+pub struct PasswordForm {
+    #[field(default = String::new())]
+    current_password: String,
+    password: String,
+    confirm: String,
+    #[field(default = String::new())]
+    csrf_token: String,
+}
+
+/// `GET /users/<id>/password`
+#[get("/users/<id>/password")]
+async fn password_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let user = manageable(&db, &actor, id).await?;
+    Ok(PageResponse::Page(layout.render(
+        "users/password",
+        json!({"user": {"id": user.id, "uid": user.uid}, "own": actor.user.id == id}),
+    )))
+}
+
+/// `POST /users/<id>/password`: needs the current password (unless an
+/// admin resets someone else's); ends the account's other sessions.
+#[post("/users/<id>/password", data = "<form>")]
+async fn change_password(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<PasswordForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    let user = manageable(&db, &actor, id).await?;
+    let page = json!({"user": {"id": user.id, "uid": user.uid}, "own": actor.user.id == id});
+    if form.password != form.confirm {
+        let error = AppError::invalid_field("confirm", "does not match the new password");
+        return form_error(&layout, "users/password", error, page);
+    }
+    let patch = UserPatch {
+        password: Some(form.password.clone()),
+        current_password: Some(form.current_password.clone()),
+        ..UserPatch::default()
+    };
+    match accounts::update(&db, &actor, id, patch).await {
+        Ok(_) => done(
+            format!("/users/{id}"),
+            "Password changed. Your other sessions were logged out.",
+        ),
+        Err(error) => form_error(&layout, "users/password", error, page),
+    }
+}
+
+/// `GET /users/<id>/delete`: asks first.
+#[get("/users/<id>/delete")]
+async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+    let user = manageable(&db, &actor, id).await?;
+    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    Ok(PageResponse::Page(layout.render(
+        "users/delete",
+        json!({"user": UserCard::new(&user, count, Some(&actor.user)), "own": actor.user.id == id}),
+    )))
+}
+
+/// `POST /users/<id>/delete`: deletes the account and its posts.
+#[post("/users/<id>/delete", data = "<form>")]
+async fn delete(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    id: i32,
+    form: Form<TokenForm>,
+) -> PageResult {
+    layout.check_csrf(&form.csrf_token)?;
+    match accounts::delete(&db, &actor, id).await {
+        Ok(()) if actor.user.id == id => {
+            session::remove_cookie(layout.cookies);
+            csrf::rotate(layout.cookies);
+            done("/", "Your account and its posts were deleted.")
+        }
+        Ok(()) => done("/admin/users", "The account and its posts were deleted."),
+        Err(error @ AppError::Conflict { .. }) => {
+            refused(format!("/users/{id}"), error.to_string())
+        }
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,107 @@
+//! What the templates get: display-ready values (dates as text, Markdown as
+//! safe HTML).
+
+use chrono::{NaiveDateTime, Utc};
+use rocket::http::Status;
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::markdown;
+use crate::models::{PostWithAuthor, User};
+
+fn when(time: NaiveDateTime) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[derive(Serialize)]
+pub struct PostCard {
+    pub id: i32,
+    pub title: String,
+    pub excerpt: String,
+    pub published: bool,
+    pub views: i32,
+    pub created: String,
+    pub updated: String,
+    pub author_id: i32,
+    pub author_uid: String,
+    pub author_name: String,
+}
+
+impl From<&PostWithAuthor> for PostCard {
+    fn from(item: &PostWithAuthor) -> Self {
+        let mut excerpt: String = item.post.content.chars().take(180).collect();
+        if excerpt.len() < item.post.content.len() {
+            excerpt.push('…');
+        }
+        PostCard {
+            id: item.post.id,
+            title: item.post.title.clone(),
+            excerpt,
+            published: item.post.published,
+            views: item.post.views,
+            created: when(item.post.created_at),
+            updated: when(item.post.updated_at),
+            author_id: item.author.id,
+            author_uid: item.author.uid.clone(),
+            author_name: item.author.name.clone(),
+        }
+    }
+}
+
+/// A post's page: the card plus its Markdown rendered to safe HTML.
+pub fn post_page(item: &PostWithAuthor) -> serde_json::Value {
+    json!({
+        "post": PostCard::from(item),
+        "content": item.post.content,
+        "html": markdown::to_safe_html(&item.post.content),
+    })
+}
+
+#[derive(Serialize)]
+pub struct UserCard {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub dob: Option<String>,
+    pub age: Option<u32>,
+    pub role: &'static str,
+    pub joined: String,
+    pub post_count: i64,
+}
+
+impl UserCard {
+    pub fn new(user: &User, post_count: i64, viewer: Option<&User>) -> Self {
+        UserCard {
+            id: user.id,
+            uid: user.uid.clone(),
+            name: user.name.clone(),
+            email: if user.email_visible_to(viewer) {
+                user.email.clone()
+            } else {
+                None
+            },
+            dob: user.dob.map(|dob| dob.to_string()),
+            age: user.age_on(Utc::now().date_naive()),
+            role: user.role.as_str(),
+            joined: when(user.created_at),
+            post_count,
+        }
+    }
+}
+
+/// The error page in the site's layout, for catchers and failed handlers.
+pub fn error_page(status: Status, message: Option<&str>) -> Template {
+    let default = match status.code {
+        403 => "You are not allowed to do that.",
+        404 => "There is nothing here.",
+        422 => "The request could not be understood.",
+        500 => "Something went wrong on our side. Please try again.",
+        _ => status.reason_lossy(),
+    };
+    Template::render(
+        "error",
+        json!({"status": status.code, "reason": status.reason_lossy(), "message": message.unwrap_or(default), "me": null, "flash": null}),
+    )
+}
