@@ -205,11 +205,17 @@ impl<'r> Responder<'r, 'static> for AppError {
                 crate::error::chain(cause.as_ref())
             );
         }
-        Ok(json_error(
-            self.status(),
-            self.public_message(),
-            self.fields(),
-        ))
+        if request.uri().path().starts_with("/api") {
+            Ok(json_error(
+                self.status(),
+                self.public_message(),
+                self.fields(),
+            ))
+        } else {
+            let page =
+                crate::routes::pages::error_page(self.status(), Some(&self.public_message()));
+            (self.status(), page).respond_to(request)
+        }
     }
 }
 

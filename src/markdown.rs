@@ -18,9 +18,45 @@ pub fn to_safe_html(source: &str) -> String {
         .to_string()
 }
 
+/// The first `max_chars` characters of a post's text, without Markdown
+/// syntax or HTML: for listings.
+pub fn excerpt(source: &str, max_chars: usize) -> String {
+    use pulldown_cmark::{Event, TagEnd};
+    let mut text = String::new();
+    for event in Parser::new(source) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => text.push(' '),
+            _ => {}
+        }
+        if text.chars().count() > max_chars {
+            break;
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > max_chars {
+        let cut: String = text.chars().take(max_chars).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::to_safe_html;
+    use super::{excerpt, to_safe_html};
+
+    #[test]
+    fn excerpts_are_plain_text_without_markup_or_html() {
+        assert_eq!(
+            excerpt("# Title\n\nSome *emphasis*, [a link](javascript:x).", 100),
+            "Title Some emphasis, a link."
+        );
+        assert_eq!(excerpt("<script>alert(1)</script>", 100), "");
+        assert_eq!(excerpt("one two three", 7), "one two…");
+    }
 
     #[test]
     fn markdown_becomes_html() {

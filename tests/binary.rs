@@ -35,6 +35,8 @@ fn free_port() -> u16 {
 }
 
 /// The binary with a clean environment: none of our settings leak in.
+/// Templates and styles still come from the repository (until they are
+/// embedded in the binary); everything else starts from nothing.
 fn command(folder: &Path) -> Command {
     let mut command = Command::new(BINARY);
     command.current_dir(folder);
@@ -43,6 +45,10 @@ fn command(folder: &Path) -> Command {
             command.env_remove(key);
         }
     }
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    command
+        .env("ROCKET_TEMPLATE_DIR", repository.join("templates"))
+        .env("ROCKET_STATIC_DIR", repository.join("static"));
     command
 }
 
@@ -52,6 +58,10 @@ fn start(folder: &Path) -> Server {
     let log_file = std::fs::File::create(&log).unwrap();
     let child = command(folder)
         .env("ROCKET_PORT", port.to_string())
+        .env(
+            "ROCKET_SECRET_KEY",
+            "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=",
+        )
         .stdout(log_file.try_clone().unwrap())
         .stderr(log_file)
         .spawn()

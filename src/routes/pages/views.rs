@@ -30,10 +30,7 @@ pub struct PostCard {
 
 impl From<&PostWithAuthor> for PostCard {
     fn from(item: &PostWithAuthor) -> Self {
-        let mut excerpt: String = item.post.content.chars().take(180).collect();
-        if excerpt.len() < item.post.content.len() {
-            excerpt.push('…');
-        }
+        let excerpt = markdown::excerpt(&item.post.content, 180);
         PostCard {
             id: item.post.id,
             title: item.post.title.clone(),

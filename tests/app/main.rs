@@ -1,0 +1,13 @@
+//! Integration tests of the app through Rocket's local client: one binary,
+//! one module per feature, each test on its own temp database.
+
+mod browser;
+mod helpers;
+
+mod authorization;
+mod database;
+mod errors;
+mod pages;
+mod posts;
+mod sessions;
+mod users;
