@@ -1,0 +1,428 @@
+//! End-to-end: the real `portfolio` binary in a real browser (headless
+//! Chromium driven through chromedriver), doing what a person does.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
+//! them). Without them the test is skipped locally but fails under CI.
+//! Screenshots of the main pages land in `target/e2e/`.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_portfolio");
+const ADMIN_PASSWORD: &str = "e2e admin password";
+const PASSWORD: &str = "correct horse battery";
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    })
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The server, run from the repository (its Rocket.toml, templates and
+/// styles) with a fresh database in a temp folder and a random port.
+fn start_server(data: &Path) -> (Process, String) {
+    let port = free_port();
+    let database = data.join("volumes").join("portfolio.db");
+    let child = Command::new(BINARY)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env(
+            "ROCKET_DATABASES",
+            format!("{{portfolio={{url=\"{}\"}}}}", database.display()),
+        )
+        .env(
+            "ROCKET_SECRET_KEY",
+            "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=",
+        )
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start portfolio");
+    wait_for_port(port, "portfolio");
+    (Process(child), format!("http://127.0.0.1:{port}"))
+}
+
+fn start_chromedriver(chromedriver: &Path) -> (Process, u16) {
+    let port = free_port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    wait_for_port(port, "chromedriver");
+    (Process(child), port)
+}
+
+/// A new browser session with a fresh profile: nobody logged in.
+async fn browser(driver_port: u16, profile: &Path) -> Client {
+    let chromium = find_program("chromium").unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-dev-shm-usage", "--window-size=1200,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a WebDriver session")
+}
+
+struct Session<'a> {
+    client: Client,
+    base: &'a str,
+    shots: &'a Path,
+}
+
+impl Session<'_> {
+    async fn open(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// The text of an element, waiting for it while a page loads.
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    async fn fill(&self, name: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(&format!("[name='{name}']")))
+            .await
+            .unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks a submit button and waits for the next page: until the old
+    /// document is gone and the new one has loaded.
+    async fn submit(&self, css: &str) {
+        let old_page = self.client.find(Locator::Css("html")).await.unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while old_page.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} did not load a page"
+            );
+            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        loop {
+            let state = self
+                .client
+                .execute("return document.readyState;", vec![])
+                .await;
+            if matches!(state, Ok(ref s) if s == "complete") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page after {css} did not finish loading"
+            );
+            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn sign_up(&self, uid: &str, name: &str) {
+        self.open("/signup").await;
+        self.fill("uid", uid).await;
+        self.fill("name", name).await;
+        self.fill("password", PASSWORD).await;
+        self.submit("main form[action='/signup'] button[type=submit]")
+            .await;
+        assert!(
+            self.body().await.contains(&format!("Welcome, {name}!")),
+            "sign-up of {uid}"
+        );
+    }
+
+    async fn log_in(&self, uid: &str, password: &str) {
+        self.open("/login").await;
+        self.fill("uid", uid).await;
+        self.fill("password", password).await;
+        self.submit("main form[action='/login'] button[type=submit]")
+            .await;
+        assert!(self.body().await.contains("Welcome back"), "login of {uid}");
+    }
+
+    async fn log_out(&self) {
+        self.submit("#logout").await;
+        assert!(self.body().await.contains("You are logged out."));
+    }
+}
+
+#[rocket::async_test]
+async fn a_person_uses_the_site_in_a_real_browser() {
+    let Some(chromedriver) = find_program("chromedriver") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver is missing: apt-get install -y chromium chromium-driver"
+        );
+        eprintln!("skipped: no chromedriver (apt-get install -y chromium chromium-driver)");
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = start_server(data.path());
+    let (_driver, driver_port) = start_chromedriver(&chromedriver);
+    let shots = screenshots_dir();
+
+    // Flow 1: sign up, log out, log in, write a post, see it on the home
+    // page, edit it, delete it, log out.
+    let ada = Session {
+        client: browser(driver_port, &data.path().join("profile-ada")).await,
+        base: &base,
+        shots: &shots,
+    };
+    ada.open("/").await;
+    ada.screenshot("home").await;
+    ada.sign_up("ada", "Ada Lovelace").await;
+    ada.log_out().await;
+    ada.open("/login").await;
+    ada.screenshot("login").await;
+    ada.log_in("ada", PASSWORD).await;
+
+    ada.open("/posts/new").await;
+    ada.fill("title", "Notes on the engine").await;
+    ada.fill("content", "The engine *weaves* algebraic patterns.")
+        .await;
+    ada.screenshot("post-form").await;
+    ada.submit("main form button[type=submit]").await;
+    assert!(ada.body().await.contains("Post published."));
+    assert_eq!(ada.text("#post-title").await, "Notes on the engine");
+    ada.screenshot("post").await;
+    let post_path = ada.path().await;
+
+    ada.open("/").await;
+    assert!(
+        ada.body().await.contains("Notes on the engine"),
+        "the new post is on the home page"
+    );
+
+    ada.open(&format!("{post_path}/edit")).await;
+    ada.fill("title", "Notes on the Analytical Engine").await;
+    ada.submit("main form button[type=submit]").await;
+    assert!(ada.body().await.contains("Post saved."));
+    assert_eq!(
+        ada.text("#post-title").await,
+        "Notes on the Analytical Engine"
+    );
+
+    // A second person cannot edit Ada's post: a 403 page, the post unchanged.
+    let grace = Session {
+        client: browser(driver_port, &data.path().join("profile-grace")).await,
+        base: &base,
+        shots: &shots,
+    };
+    grace.sign_up("grace", "Grace Hopper").await;
+    grace.open(&format!("{post_path}/edit")).await;
+    assert!(grace.body().await.contains("403"), "{}", grace.body().await);
+    grace.screenshot("forbidden").await;
+    grace.open(&post_path).await;
+    assert_eq!(
+        grace.text("#post-title").await,
+        "Notes on the Analytical Engine"
+    );
+    assert!(
+        grace.client.find(Locator::Css("#edit-post")).await.is_err(),
+        "no edit button for others"
+    );
+
+    // Ada deletes her post and logs out.
+    ada.open(&format!("{post_path}/delete")).await;
+    ada.submit("#confirm-delete").await;
+    assert!(ada.body().await.contains("Post deleted."));
+    ada.open(&post_path).await;
+    assert!(ada.body().await.contains("404"));
+    ada.open("/").await;
+    ada.log_out().await;
+    ada.client.close().await.unwrap();
+
+    // Flow: a form with a bad value shows the message and keeps the input.
+    let newcomer = Session {
+        client: browser(driver_port, &data.path().join("profile-new")).await,
+        base: &base,
+        shots: &shots,
+    };
+    newcomer.open("/signup").await;
+    newcomer.fill("uid", "hedy").await;
+    newcomer.fill("name", "Hedy Lamarr").await;
+    newcomer.fill("email", "not an email").await;
+    newcomer.fill("password", PASSWORD).await;
+    newcomer
+        .submit("main form[action='/signup'] button[type=submit]")
+        .await;
+    assert!(newcomer
+        .body()
+        .await
+        .contains("Email (optional) must be an email address"));
+    let kept = newcomer
+        .client
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Hedy Lamarr"), "the input is kept");
+    newcomer.screenshot("signup-invalid").await;
+    newcomer.client.close().await.unwrap();
+
+    // Flow: an admin makes Grace an admin.
+    let admin = Session {
+        client: browser(driver_port, &data.path().join("profile-admin")).await,
+        base: &base,
+        shots: &shots,
+    };
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    admin.open("/admin/users").await;
+    let select = admin
+        .client
+        .find(Locator::Css("#user-grace select[name=role]"))
+        .await
+        .unwrap();
+    select.select_by_value("admin").await.unwrap();
+    admin.submit("#user-grace button[type=submit]").await;
+    assert!(admin.body().await.contains("grace is now admin."));
+    let role = admin
+        .client
+        .find(Locator::Css("#user-grace select[name=role]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(role.as_deref(), Some("admin"));
+    admin.screenshot("admin-users").await;
+    admin.open("/users").await;
+    admin.screenshot("users").await;
+    admin.client.close().await.unwrap();
+
+    // Flow: a post with a <script> title runs no script.
+    grace.open("/posts/new").await;
+    grace
+        .fill(
+            "title",
+            "<script>window.hacked = true; alert('xss')</script>",
+        )
+        .await;
+    grace.fill("content", "<img src=x onerror=\"window.hacked = true\"> and [a link](javascript:window.hacked=true)").await;
+    grace.submit("main form button[type=submit]").await;
+    assert!(
+        grace.client.get_alert_text().await.is_err(),
+        "no alert was opened"
+    );
+    let hacked = grace
+        .client
+        .execute("return window.hacked === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hacked, json!(false), "no injected script ran");
+    assert!(
+        grace.text("#post-title").await.contains("<script>"),
+        "the title shows as text"
+    );
+    grace.open("/").await;
+    let hacked = grace
+        .client
+        .execute("return window.hacked === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hacked, json!(false));
+    grace
+        .client
+        .find(Locator::Css("#nav-me"))
+        .await
+        .unwrap()
+        .follow()
+        .await
+        .unwrap();
+    assert!(grace.text("h1").await.contains("Grace Hopper"));
+    grace.screenshot("profile").await;
+    grace.client.close().await.unwrap();
+}
