@@ -4,6 +4,7 @@
 //! `ROCKET_PROFILE` (`debug` or `release` by default, as the build).
 
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::value::magic::RelativePathBuf;
 use rocket::figment::{Figment, Profile};
 use serde::{Deserialize, Serialize};
 
@@ -59,13 +60,14 @@ pub struct Settings {
     /// How long a login lasts.
     #[serde(default = "default_session_days")]
     pub session_days: u32,
-    /// The folder of CSS and other files served under `/static`.
+    /// The folder of CSS and other files served under `/static`; relative to
+    /// `Rocket.toml`'s folder when set there, like Rocket's `template_dir`.
     #[serde(default = "default_static_dir")]
-    pub static_dir: std::path::PathBuf,
+    pub static_dir: RelativePathBuf,
 }
 
-fn default_static_dir() -> std::path::PathBuf {
-    "static".into()
+fn default_static_dir() -> RelativePathBuf {
+    RelativePathBuf::from("static")
 }
 
 fn default_true() -> bool {

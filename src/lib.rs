@@ -33,7 +33,7 @@ pub fn rocket() -> Rocket<Build> {
 /// database path and settings into [`config::figment`]).
 pub fn build(figment: Figment) -> Rocket<Build> {
     let static_dir = Settings::from_figment(&figment)
-        .map(|settings| settings.static_dir)
+        .map(|settings| settings.static_dir.relative())
         .unwrap_or_else(|_| "static".into());
     let rocket = rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())

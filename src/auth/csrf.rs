@@ -17,8 +17,9 @@ pub const COOKIE_NAME: &str = "portfolio_csrf";
 /// The hidden form field every state-changing form carries.
 pub const FIELD_NAME: &str = "csrf_token";
 
-/// This browser's token, made and stored on first use.
-pub fn token(cookies: &CookieJar<'_>) -> String {
+/// This browser's token, made and stored on first use (`secure`: HTTPS only,
+/// like the session cookie).
+pub fn token(cookies: &CookieJar<'_>, secure: bool) -> String {
     if let Some(cookie) = cookies.get_private(COOKIE_NAME) {
         return cookie.value().to_owned();
     }
@@ -29,7 +30,8 @@ pub fn token(cookies: &CookieJar<'_>) -> String {
         Cookie::build((COOKIE_NAME, token.clone()))
             .path("/")
             .http_only(true)
-            .same_site(SameSite::Lax),
+            .same_site(SameSite::Lax)
+            .secure(secure),
     );
     token
 }

@@ -67,10 +67,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(seed: bool) -> TestApp {
+    spawn_configured(seed, |figment| figment).await
+}
+
+/// A new app whose configuration `configure` adjusts.
+pub async fn spawn_configured(seed: bool, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     // A nested folder the app must create itself.
     let db_path = dir.path().join("volumes").join("portfolio.db");
-    let client = Client::untracked(portfolio::build(test_figment(&db_path, seed)))
+    let client = Client::untracked(portfolio::build(configure(test_figment(&db_path, seed))))
         .await
         .expect("the app launches");
     TestApp {

@@ -3,7 +3,7 @@
 use rocket::http::Status;
 
 use crate::browser::Browser;
-use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, spawn_configured, PASSWORD};
 
 #[rocket::async_test]
 async fn the_home_page_shows_recent_posts_and_the_top_writers() {
@@ -352,6 +352,26 @@ async fn cookies_are_httponly_and_lax() {
     assert!(
         set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
         "{set_cookie}"
+    );
+}
+
+#[rocket::async_test]
+async fn cookies_are_secure_when_configured_for_https() {
+    let app = spawn_configured(false, |figment| figment.merge(("secure_cookies", true))).await;
+    app.create_user("secure").await;
+    let response = app.client.get("/login").dispatch().await;
+    let csrf = response.headers().get_one("Set-Cookie").unwrap().to_owned();
+    assert!(csrf.contains("Secure"), "{csrf}");
+    let login = app
+        .client
+        .post("/api/session")
+        .body(serde_json::json!({"uid": "secure", "password": PASSWORD}).to_string())
+        .dispatch()
+        .await;
+    let session = login.headers().get_one("Set-Cookie").unwrap().to_owned();
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
     );
 }
 

@@ -21,6 +21,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::auth::{csrf, Viewer};
+use crate::config::Settings;
 use crate::error::AppError;
 use crate::models::{Page, User};
 
@@ -66,9 +67,13 @@ impl<'r> FromRequest<'r> for Layout<'r> {
             _ => None,
         };
         let cookies = request.cookies();
+        let secure = request
+            .rocket()
+            .state::<Settings>()
+            .is_some_and(|settings| settings.secure_cookies);
         Outcome::Success(Layout {
             viewer,
-            csrf_token: csrf::token(cookies),
+            csrf_token: csrf::token(cookies, secure),
             flash,
             cookies,
         })
