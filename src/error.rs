@@ -199,9 +199,10 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         if let AppError::Internal(cause) = &self {
             log::error!(
-                "{} {}: internal error: {}",
+                "{} {} rid={}: internal error: {}",
                 request.method(),
                 request.uri().path(),
+                crate::request_log::request_id(request),
                 crate::error::chain(cause.as_ref())
             );
         }

@@ -6,11 +6,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod markdown;
 pub mod models;
+pub mod request_log;
 pub mod routes;
 pub mod security;
 pub mod seed;
@@ -41,9 +43,14 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
         .attach(Pooled::fairing())
+        .attach(AdHoc::on_shutdown("WAL checkpoint", |rocket| {
+            Box::pin(checkpoint_on_shutdown(rocket))
+        }))
+        .attach(request_log::RequestLog)
         .attach(Template::fairing())
         .attach(security::SecurityHeaders)
         .mount("/", routes::pages::routes())
+        .mount("/", routes::health::routes())
         .register("/", routes::pages::catchers())
         .mount("/api", routes::api::routes())
         .register("/api", routes::api::catchers());
@@ -57,6 +64,18 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             static_dir.display()
         );
         rocket
+    }
+}
+
+/// On shutdown (after in-flight requests finish), fold the write-ahead log
+/// into the database file, so the file alone is a complete copy.
+async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
+    let Some(conn) = db::Pooled::get_one(rocket).await else {
+        return;
+    };
+    match conn.run(|conn| db::checkpoint(conn)).await {
+        Ok(()) => log::info!("checkpointed the write-ahead log"),
+        Err(error) => log::warn!("could not checkpoint the write-ahead log: {error}"),
     }
 }
 
@@ -81,17 +100,26 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
             return Err(rocket);
         }
     };
-    let result = rocket::tokio::task::spawn_blocking(move || -> Result<(), String> {
-        let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
-        if settings.seed {
-            seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
-                .map_err(|e| format!("cannot seed the database: {e}"))?;
-        }
-        Ok(())
-    })
-    .await;
+    let result =
+        rocket::tokio::task::spawn_blocking(move || -> Result<Option<db::ServerLock>, String> {
+            let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
+            let lock = db::lock_shared(&url).map_err(|e| e.to_string())?;
+            if settings.seed {
+                let outcome = seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
+                    .map_err(|e| format!("cannot seed the database: {e}"))?;
+                if let seed::Outcome::Seeded { .. } = outcome {
+                    for line in seed::describe(&outcome) {
+                        log::warn!("{line}");
+                    }
+                }
+            }
+            Ok(lock)
+        })
+        .await;
     match result {
-        Ok(Ok(())) => Ok(rocket),
+        // Held as long as the app runs, so `restore` refuses meanwhile.
+        Ok(Ok(Some(lock))) => Ok(rocket.manage(lock)),
+        Ok(Ok(None)) => Ok(rocket),
         Ok(Err(message)) => {
             log::error!("{message}");
             Err(rocket)

@@ -1,15 +1,35 @@
-//! `portfolio`: runs the server.
+//! `portfolio`: runs the server, or one maintenance command (`--help`).
 
 use std::process::ExitCode;
 
-#[rocket::main]
-async fn main() -> ExitCode {
-    match portfolio::rocket().launch().await {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            // Rocket has logged the details; this marks the error handled.
-            eprintln!("portfolio: {}", error.pretty_print());
-            ExitCode::FAILURE
-        }
+use clap::Parser;
+use portfolio::cli::{self, Cli, Command};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match args.command {
+        None | Some(Command::Serve) => serve(),
+        Some(command) => match cli::run(command, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(cli::Failure(message)) => {
+                eprintln!("portfolio: {message}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// Serves until SIGTERM or Ctrl-C; in-flight requests finish within
+/// Rocket's shutdown grace period, then the WAL is checkpointed.
+fn serve() -> ExitCode {
+    rocket::execute(async {
+        match portfolio::rocket().launch().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                // Rocket has logged the details; this marks the error handled.
+                eprintln!("portfolio: {}", error.pretty_print());
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

@@ -185,7 +185,13 @@ fn admin_account(raw_password: &str) -> AppResult<Account> {
 /// What seeding did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Seeded { users: usize, posts: usize },
+    Seeded {
+        users: usize,
+        posts: usize,
+        /// The admin password we made up, to be shown once; `None` when it
+        /// was given.
+        generated_admin_password: Option<String>,
+    },
     AlreadyHadUsers,
 }
 
@@ -223,18 +229,34 @@ pub fn seed_if_empty(
         Ok::<_, crate::error::AppError>(Outcome::Seeded {
             users: accounts.len(),
             posts: post_count,
+            generated_admin_password: generated.then(|| admin_password.clone()),
         })
     })?;
+    Ok(outcome)
+}
 
-    if let Outcome::Seeded { users, posts } = &outcome {
-        log::info!("seeded the empty database with {users} users and {posts} posts");
-        if generated {
-            // Shown once, on purpose: there is no other way to learn it.
-            log::warn!(
-                "created the account 'admin' with the password {admin_password} \
-                 (shown only now; set {ADMIN_PASSWORD_ENV} to choose it)"
-            );
+/// The words for what seeding did. The made-up admin password is shown
+/// once, on purpose: there is no other way to learn it.
+pub fn describe(outcome: &Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::AlreadyHadUsers => {
+            vec!["the database already has users: nothing seeded".to_owned()]
+        }
+        Outcome::Seeded {
+            users,
+            posts,
+            generated_admin_password,
+        } => {
+            let mut lines = vec![format!(
+                "seeded the empty database with {users} users and {posts} posts"
+            )];
+            if let Some(password) = generated_admin_password {
+                lines.push(format!(
+                    "created the account 'admin' with the password {password} \
+                     (shown only now; set {ADMIN_PASSWORD_ENV} to choose it)"
+                ));
+            }
+            lines
         }
     }
-    Ok(outcome)
 }

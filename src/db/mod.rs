@@ -10,7 +10,7 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use diesel::migration::{MigrationSource, MigrationVersion};
+use diesel::migration::MigrationSource;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::Sqlite;
 use diesel::Connection;
@@ -21,7 +21,10 @@ use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
 use crate::error::{AppError, AppResult};
 
-pub use sqlite::{is_busy, unique_violation_column, PRAGMAS};
+pub use sqlite::{
+    checkpoint, file_of, integrity_check, is_busy, lock_path, unique_violation_column, vacuum_into,
+    PRAGMAS,
+};
 
 /// The connection type every query in the model layer takes.
 pub type DbConnection = diesel::SqliteConnection;
@@ -174,6 +177,59 @@ pub fn prepare(url: &str) -> Result<DbConnection, SetupError> {
     Ok(conn)
 }
 
+/// A running server's claim on its database: a shared lock on the lock file
+/// beside it, held until the server exits. Several servers may share a
+/// database; `restore` needs the lock exclusively and so refuses while any
+/// server runs.
+pub struct ServerLock(#[allow(dead_code)] std::fs::File);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot open the lock file {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the database is in use by a running portfolio server; stop it first")]
+    InUse,
+}
+
+fn open_lock_file(url: &str) -> Result<Option<(PathBuf, std::fs::File)>, LockError> {
+    let Some(database) = file_of(url) else {
+        return Ok(None);
+    };
+    let path = lock_path(&database);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| LockError::Open {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some((path, file)))
+}
+
+/// Takes a server's shared claim on the database at `url`.
+pub fn lock_shared(url: &str) -> Result<Option<ServerLock>, LockError> {
+    let Some((_, file)) = open_lock_file(url)? else {
+        return Ok(None);
+    };
+    file.try_lock_shared().map_err(|_| LockError::InUse)?;
+    Ok(Some(ServerLock(file)))
+}
+
+/// Takes the database at `url` for exclusive maintenance (restore); fails
+/// while any server holds it.
+pub fn lock_exclusive(url: &str) -> Result<Option<std::fs::File>, LockError> {
+    let Some((_, file)) = open_lock_file(url)? else {
+        return Ok(None);
+    };
+    file.try_lock().map_err(|_| LockError::InUse)?;
+    Ok(Some(file))
+}
+
 fn create_folder(folder: &Path) -> Result<(), SetupError> {
     std::fs::create_dir_all(folder).map_err(|source| SetupError::CreateFolder {
         path: folder.to_owned(),
@@ -181,19 +237,83 @@ fn create_folder(folder: &Path) -> Result<(), SetupError> {
     })
 }
 
+/// A cheap query that proves the database file can be read.
+pub fn integrity_ping(conn: &mut DbConnection) -> AppResult<()> {
+    use diesel::prelude::*;
+    schema::users::table
+        .select(diesel::dsl::count_star())
+        .first::<i64>(conn)
+        .map(drop)
+        .map_err(AppError::from)
+}
+
+/// Where the database stands against this build's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub applied: Vec<String>,
+    pub pending: Vec<String>,
+    /// Applied by a newer build: this one does not know them.
+    pub unknown: Vec<String>,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.unknown.is_empty()
+    }
+}
+
+pub fn migration_status(conn: &mut DbConnection) -> Result<MigrationStatus, SetupError> {
+    let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
+    let known: Vec<String> = MigrationSource::<Sqlite>::migrations(&MIGRATIONS)
+        .map_err(boxed)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let mut applied: Vec<String> = conn
+        .applied_migrations()
+        .map_err(boxed)?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    applied.sort();
+    Ok(MigrationStatus {
+        pending: known
+            .iter()
+            .filter(|v| !applied.contains(v))
+            .cloned()
+            .collect(),
+        unknown: applied
+            .iter()
+            .filter(|v| !known.contains(v))
+            .cloned()
+            .collect(),
+        applied,
+    })
+}
+
+/// Undoes the last `steps` migrations; returns the versions reverted.
+pub fn rollback(conn: &mut DbConnection, steps: usize) -> Result<Vec<String>, SetupError> {
+    let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
+    let mut reverted = Vec::new();
+    for _ in 0..steps {
+        if conn.applied_migrations().map_err(boxed)?.is_empty() {
+            break;
+        }
+        reverted.push(
+            conn.revert_last_migration(MIGRATIONS)
+                .map_err(boxed)?
+                .to_string(),
+        );
+    }
+    Ok(reverted)
+}
+
 /// Applies pending migrations and returns the versions applied, after
 /// refusing a database that a newer build has migrated further.
 pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, SetupError> {
     let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
-
-    let known: Vec<MigrationVersion<'static>> = MigrationSource::<Sqlite>::migrations(&MIGRATIONS)
-        .map_err(boxed)?
-        .iter()
-        .map(|m| m.name().version().as_owned())
-        .collect();
-    let applied = conn.applied_migrations().map_err(boxed)?;
-    if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
-        return Err(SetupError::UnknownMigration(unknown.to_string()));
+    if let Some(unknown) = migration_status(conn)?.unknown.first() {
+        return Err(SetupError::UnknownMigration(unknown.clone()));
     }
     let done = conn.run_pending_migrations(MIGRATIONS).map_err(boxed)?;
     Ok(done.iter().map(|v| v.to_string()).collect())

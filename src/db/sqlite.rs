@@ -27,13 +27,61 @@ pub(super) fn apply_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> 
 /// `url` (a path, or a `file:` URI); `None` for in-memory databases and
 /// files in the current folder.
 pub(super) fn folder_of(url: &str) -> Option<PathBuf> {
+    let path = file_of(url)?;
+    let parent = path.parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_owned())
+}
+
+/// Writes a consistent copy of the whole database to `target` while others
+/// keep reading and writing (`VACUUM INTO`, one read transaction). The path
+/// is bound as a parameter, never spliced into the SQL.
+pub fn vacuum_into(conn: &mut DbConnection, target: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(target)
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(diesel::QueryableByName)]
+struct IntegrityRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    integrity_check: String,
+}
+
+/// `PRAGMA integrity_check`: `Ok` when SQLite says "ok", else its findings.
+pub fn integrity_check(conn: &mut DbConnection) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    let rows: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check")
+        .load(conn)
+        .map_err(|e| e.to_string())?;
+    let findings: Vec<String> = rows.into_iter().map(|r| r.integrity_check).collect();
+    if findings == ["ok"] {
+        Ok(())
+    } else {
+        Err(findings.join("; "))
+    }
+}
+
+/// Moves everything in the write-ahead log into the database file and
+/// empties the log, so the file alone is complete (on shutdown).
+pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+}
+
+/// The lock file beside a database: running servers hold a shared lock on
+/// it; `restore` needs it exclusively.
+pub fn lock_path(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// The database file of a URL (a path or a `file:` URI).
+pub fn file_of(url: &str) -> Option<PathBuf> {
     let path = url.strip_prefix("file:").unwrap_or(url);
     let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path == ":memory:" {
-        return None;
-    }
-    let parent = std::path::Path::new(path).parent()?;
-    (!parent.as_os_str().is_empty()).then(|| parent.to_owned())
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// The column named by SQLite's "UNIQUE constraint failed: users.email".

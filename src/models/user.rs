@@ -313,10 +313,14 @@ impl User {
                 .returning(User::as_returning())
                 .get_result(conn)?;
             if changes.password_hash.is_some() {
-                let others = sessions::table
-                    .filter(sessions::user_id.eq(id))
-                    .filter(sessions::id.nullable().ne(keep_session));
-                diesel::delete(others).execute(conn)?;
+                // (`id != NULL` is never true in SQL: no session to keep means
+                // no second filter, not a comparison with NULL.)
+                let sessions_of_user = sessions::table.filter(sessions::user_id.eq(id));
+                match keep_session {
+                    Some(keep) => diesel::delete(sessions_of_user.filter(sessions::id.ne(keep)))
+                        .execute(conn)?,
+                    None => diesel::delete(sessions_of_user).execute(conn)?,
+                };
             }
             Ok(user)
         })

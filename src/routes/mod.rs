@@ -1,4 +1,5 @@
 //! HTTP handlers: thin adapters from requests to the model layer.
 
 pub mod api;
+pub mod health;
 pub mod pages;

@@ -112,6 +112,30 @@ async fn changing_a_password_ends_the_other_sessions_only() {
 }
 
 #[rocket::async_test]
+async fn an_admin_resetting_a_password_ends_every_session_of_the_account() {
+    let app = spawn_app().await;
+    let admin = app.create_admin("admin1").await;
+    let user = app.create_user("reset").await;
+    let reply = app
+        .patch(
+            &format!("/api/users/{}", user.id),
+            &json!({"password": "set by the admin"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+    assert_eq!(
+        app.get("/api/me", Some(&user)).await.status,
+        Status::Unauthorized
+    );
+    assert_eq!(
+        app.get("/api/me", Some(&admin)).await.status,
+        Status::Ok,
+        "the admin's own session stays"
+    );
+}
+
+#[rocket::async_test]
 async fn deleting_a_user_ends_their_sessions() {
     let app = spawn_app().await;
     let admin = app.create_admin("admin1").await;
