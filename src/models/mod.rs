@@ -15,12 +15,12 @@ pub use user::{NewUser, User, UserChanges, UserOrder};
 
 use crate::error::FieldErrors;
 
-/// The timestamp we store: UTC, at millisecond precision (as SQLite's own
-/// `strftime('%f')` prints it).
+/// The timestamp we store: UTC, to the microsecond (finer than SQLite's own
+/// milliseconds, so "most recently updated first" holds for quick edits).
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::milliseconds(1))
+    now.duration_trunc(TimeDelta::microseconds(1))
         .unwrap_or(now)
 }
 

@@ -269,3 +269,33 @@ async fn a_deleted_users_posts_are_removed_by_the_foreign_key() {
         "ON DELETE CASCADE holds even outside the app"
     );
 }
+
+#[rocket::async_test]
+async fn health_is_ok_and_turns_503_when_the_schema_is_behind() {
+    let app = spawn_app().await;
+    let reply = app.get("/health", None).await;
+    assert_eq!(reply.status, Status::Ok);
+    assert_eq!(reply.body["status"], "ok");
+    assert_eq!(reply.body["database"], "ok");
+    assert_eq!(reply.body["migrations"], "current");
+    assert_eq!(reply.body["version"], env!("CARGO_PKG_VERSION"));
+
+    // Someone rolls the schema back under the running server.
+    db::rollback(&mut app.conn(), 1).unwrap();
+    let reply = app.get("/health", None).await;
+    assert_eq!(reply.status, Status::ServiceUnavailable);
+    assert_eq!(reply.body["migrations"], "out of date");
+}
+
+#[rocket::async_test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let first = app.client.get("/api/posts").dispatch().await;
+    let second = app.client.get("/api/posts").dispatch().await;
+    let id = |r: &rocket::local::asynchronous::LocalResponse<'_>| {
+        r.headers().get_one("X-Request-Id").map(str::to_owned)
+    };
+    let (a, b) = (id(&first).unwrap(), id(&second).unwrap());
+    assert_eq!(a.len(), 12);
+    assert_ne!(a, b);
+}

@@ -1,0 +1,356 @@
+//! The container, checked without a Docker engine (none runs here): the
+//! compose file's and Dockerfile's structure, and a smoke test that runs the
+//! binary the way the image does: from a folder holding only what the
+//! Dockerfile copies, with the image's environment, as a non-root user
+//! (when the tests run as root), the database on a separate volume folder.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_yaml::Value;
+use support::{repository, start, text, ADMIN_PASSWORD, BINARY, SECRET_KEY};
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(repository().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The Dockerfile's instructions (continuation lines joined), from the
+/// last `FROM`: the runtime stage.
+fn runtime_stage() -> Vec<String> {
+    let joined = read("Dockerfile").replace("\\\n", " ");
+    let instructions: Vec<String> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let last_from = instructions
+        .iter()
+        .rposition(|i| i.starts_with("FROM "))
+        .unwrap();
+    instructions[last_from..].to_vec()
+}
+
+/// Splits an instruction's arguments like a shell: spaces separate,
+/// quotes group and are removed.
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut started = false;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if started || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if started || !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// The runtime stage's `ENV` settings.
+fn image_environment() -> Vec<(String, String)> {
+    runtime_stage()
+        .iter()
+        .filter_map(|i| i.strip_prefix("ENV "))
+        .flat_map(words)
+        .filter_map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_compose_file_runs_the_web_service_as_documented() {
+    let compose: Value = serde_yaml::from_str(&read("docker-compose.yml")).unwrap();
+    let web = &compose["services"]["web"];
+    assert_eq!(web["build"], Value::from("."));
+    let ports: Vec<&str> = web["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ports, ["8086:8086"]);
+    let volumes: Vec<&str> = web["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(volumes, ["./volumes:/volumes"]);
+    let env_files: Vec<&str> = web["env_file"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(env_files, [".env"]);
+    assert_eq!(web["restart"], Value::from("unless-stopped"));
+    let test: Vec<&str> = web["healthcheck"]["test"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(test, ["CMD", "portfolio", "healthcheck"]);
+
+    let example = read(".env.example");
+    assert!(example.contains("ROCKET_SECRET_KEY="));
+    assert!(
+        read(".gitignore").lines().any(|line| line.trim() == ".env"),
+        ".env stays out of git"
+    );
+}
+
+#[test]
+fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged() {
+    let dockerfile = read("Dockerfile");
+    let froms: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(froms.len(), 2, "multi-stage: {froms:?}");
+    assert!(
+        froms[0].starts_with("FROM rust:"),
+        "an official Rust image builds"
+    );
+    assert!(
+        froms[1].contains("debian:") && froms[1].contains("slim"),
+        "a small runtime"
+    );
+    assert!(
+        dockerfile.contains("COPY Cargo.toml Cargo.lock"),
+        "a dependency-caching layer"
+    );
+
+    let stage = runtime_stage();
+    let user = stage
+        .iter()
+        .find_map(|i| i.strip_prefix("USER "))
+        .expect("a USER");
+    assert!(user != "root" && user != "0", "runs as {user}");
+    assert!(stage.iter().any(|i| i == "VOLUME /volumes"));
+    assert!(stage.iter().any(|i| i == "EXPOSE 8086"));
+    assert!(stage
+        .iter()
+        .any(|i| i.starts_with("HEALTHCHECK") && i.contains(r#"["portfolio", "healthcheck"]"#)));
+    let env = image_environment();
+    let get = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(get("ROCKET_ADDRESS"), Some("0.0.0.0"));
+    assert_eq!(get("ROCKET_PORT"), Some("8086"));
+    assert!(get("ROCKET_DATABASES")
+        .unwrap()
+        .contains("/volumes/portfolio.db"));
+
+    let ignored = read(".dockerignore");
+    for path in ["target", "volumes"] {
+        assert!(
+            ignored.lines().any(|line| line.trim() == path),
+            "{path} is not kept out of the image"
+        );
+    }
+}
+
+/// Lays out what the runtime stage copies, under `root`: the binary at its
+/// image path, and `WORKDIR`'s files. Returns the working folder.
+fn build_image_folder(root: &Path) -> PathBuf {
+    let stage = runtime_stage();
+    let workdir = stage
+        .iter()
+        .rev()
+        .find_map(|i| i.strip_prefix("WORKDIR "))
+        .unwrap();
+    let app = root.join(workdir.trim_start_matches('/'));
+    std::fs::create_dir_all(&app).unwrap();
+    for copy in stage.iter().filter_map(|i| i.strip_prefix("COPY ")) {
+        let parts = words(copy);
+        let (from_build, rest) = match parts.first() {
+            Some(first) if first.starts_with("--from=") => (true, &parts[1..]),
+            _ => (false, &parts[..]),
+        };
+        let (source, target) = (&rest[0], &rest[1]);
+        let destination = if target.starts_with('/') {
+            root.join(target.trim_start_matches('/'))
+        } else {
+            app.join(target)
+        };
+        std::fs::create_dir_all(destination.parent().unwrap()).unwrap();
+        if from_build {
+            assert!(
+                source.ends_with("/portfolio"),
+                "the build stage gives only the binary: {source}"
+            );
+            std::fs::copy(BINARY, &destination).unwrap();
+        } else {
+            copy_tree(&repository().join(source), &destination);
+        }
+    }
+    // Nothing else: the folder holds only what the image holds.
+    let mut entries: Vec<String> = std::fs::read_dir(&app)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["Rocket.toml", "static", "templates"]);
+    app
+}
+
+fn copy_tree(source: &Path, destination: &Path) {
+    if source.is_dir() {
+        std::fs::create_dir_all(destination).unwrap();
+        for entry in std::fs::read_dir(source).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &destination.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(source, destination).unwrap();
+    }
+}
+
+fn make_readable(path: &Path) {
+    let mode = if path.is_dir() {
+        0o755
+    } else {
+        0o644 | (std::fs::metadata(path).unwrap().permissions().mode() & 0o111)
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            make_readable(&entry.unwrap().path());
+        }
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The image's command line: its environment (the database moved to our
+/// volume folder, a free port), a secret key as compose passes it, as the
+/// image's unprivileged user when we can switch to it.
+fn image_command(
+    app: &Path,
+    volume: &Path,
+    binary: &Path,
+    args: &[&str],
+    port: Option<u16>,
+) -> Command {
+    let mut command = Command::new(binary);
+    command.current_dir(app).args(args).env_clear();
+    command.env("PATH", "/usr/bin:/bin");
+    for (key, value) in image_environment() {
+        command.env(key, value.replace("/volumes", volume.to_str().unwrap()));
+    }
+    command
+        .env("ROCKET_SECRET_KEY", SECRET_KEY)
+        .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    if let Some(port) = port {
+        command.env("ROCKET_PORT", port.to_string());
+    }
+    if running_as_root() {
+        command.uid(10001).gid(10001);
+    }
+    command
+}
+
+#[test]
+fn the_image_layout_serves_survives_sigterm_and_keeps_its_data() {
+    let root = tempfile::tempdir().unwrap();
+    let image = root.path().join("image");
+    let volume = root.path().join("volumes");
+    std::fs::create_dir_all(&volume).unwrap();
+    let app = build_image_folder(&image);
+    let binary = image.join("usr/local/bin/portfolio");
+    make_readable(root.path());
+    if running_as_root() {
+        std::os::unix::fs::chown(&volume, Some(10001), Some(10001)).unwrap();
+    }
+
+    // `start` gives each run a free port; everything else is the image's.
+    let launch = |log: &str| {
+        start(
+            image_command(&app, &volume, &binary, &["serve"], None),
+            root.path().join(log),
+        )
+    };
+    let mut server = launch("first.log");
+
+    // Docker's HEALTHCHECK, exactly as the image runs it.
+    let health = image_command(&app, &volume, &binary, &["healthcheck"], Some(server.port))
+        .output()
+        .unwrap();
+    assert!(health.status.success(), "{}", text(&health));
+    assert_eq!(
+        server.request("GET", "/health", None, None).json()["status"],
+        "ok"
+    );
+    assert!(
+        volume.join("portfolio.db").exists(),
+        "the database is on the volume"
+    );
+    assert!(
+        !app.join("volumes").exists(),
+        "nothing is written into the image folder"
+    );
+
+    let cookie = server.log_in("admin", ADMIN_PASSWORD);
+    let body =
+        serde_json::json!({"title": "Survives a restart", "content": "Written before SIGTERM."})
+            .to_string();
+    let created = server.request("POST", "/api/posts", Some(&body), Some(&cookie));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM exits cleanly: {status:?}\n{}",
+        server.log_text()
+    );
+    let wal = volume.join("portfolio.db-wal");
+    let wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_size, 0, "the WAL was checkpointed on shutdown");
+
+    let server = launch("second.log");
+    let post = server.request("GET", &format!("/api/posts/{id}"), None, None);
+    assert_eq!(post.status, 200, "{}", post.body);
+    assert_eq!(post.json()["title"], "Survives a restart");
+    if running_as_root() {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(volume.join("portfolio.db"))
+            .unwrap()
+            .uid();
+        assert_eq!(owner, 10001, "the server ran as the image's user");
+    }
+}
+
+#[test]
+fn shell_like_words_follow_quotes() {
+    assert_eq!(
+        words(r#"A=1 B='{x="y"}' C="two words""#),
+        ["A=1", r#"B={x="y"}"#, "C=two words"]
+    );
+}
