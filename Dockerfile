@@ -37,6 +37,7 @@ COPY Rocket.toml ./Rocket.toml
 ENV ROCKET_PROFILE=release \
     ROCKET_ADDRESS=0.0.0.0 \
     ROCKET_PORT=8086 \
+    ROCKET_VOLUME_DIR=/volumes \
     ROCKET_DATABASES='{portfolio={url="/volumes/portfolio.db"}}'
 # ROCKET_SECRET_KEY comes from the environment (docker-compose: .env).
 

@@ -64,6 +64,14 @@ pub struct Settings {
     /// `Rocket.toml`'s folder when set there, like Rocket's `template_dir`.
     #[serde(default = "default_static_dir")]
     pub static_dir: RelativePathBuf,
+    /// The folder for data: the database by default, and uploads. Created at
+    /// start-up if missing; mount it as a volume and back it up whole.
+    #[serde(default = "default_volume_dir")]
+    pub volume_dir: RelativePathBuf,
+}
+
+fn default_volume_dir() -> RelativePathBuf {
+    RelativePathBuf::from("volumes")
 }
 
 fn default_static_dir() -> RelativePathBuf {

@@ -102,6 +102,10 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
     };
     let result =
         rocket::tokio::task::spawn_blocking(move || -> Result<Option<db::ServerLock>, String> {
+            let volume = settings.volume_dir.relative();
+            std::fs::create_dir_all(&volume).map_err(|e| {
+                format!("cannot create the volume folder {}: {e}", volume.display())
+            })?;
             let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
             let lock = db::lock_shared(&url).map_err(|e| e.to_string())?;
             if settings.seed {

@@ -160,6 +160,7 @@ fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged() {
     assert!(get("ROCKET_DATABASES")
         .unwrap()
         .contains("/volumes/portfolio.db"));
+    assert_eq!(get("ROCKET_VOLUME_DIR"), Some("/volumes"));
 
     let ignored = read(".dockerignore");
     for path in ["target", "volumes"] {

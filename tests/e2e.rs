@@ -79,6 +79,7 @@ fn start_server(data: &Path) -> (Process, String) {
             "ROCKET_SECRET_KEY",
             "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=",
         )
+        .env("ROCKET_VOLUME_DIR", database.parent().unwrap())
         .env("ROCKET_LOG_LEVEL", "critical")
         .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdout(Stdio::null())

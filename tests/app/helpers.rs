@@ -57,6 +57,7 @@ pub fn test_figment(db_path: &std::path::Path, seed: bool) -> Figment {
             db_path.to_str().unwrap(),
         ))
         .merge(("seed", seed))
+        .merge(("volume_dir", db_path.parent().unwrap().to_str().unwrap()))
         .merge(("log_level", "off"))
         .merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="))
 }

@@ -44,6 +44,9 @@ pub fn command(folder: &Path, database: &Path) -> Command {
         )
         .env("ROCKET_SECRET_KEY", SECRET_KEY)
         .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    if let Some(volume) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
+        command.env("ROCKET_VOLUME_DIR", volume);
+    }
     command
 }
 
