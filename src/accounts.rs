@@ -15,7 +15,7 @@ use crate::models::User;
 pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
     let new = form.validate()?;
     let hash = password::hash(new.password.clone()).await?;
-    db.run(move |conn| User::create(conn, &new, &hash)).await
+    db.write(move |conn| User::create(conn, &new, &hash)).await
 }
 
 /// Checks a uid and password; on success starts a session and returns the
@@ -28,14 +28,14 @@ pub async fn log_in(
     session_days: u32,
 ) -> AppResult<(User, String)> {
     let uid = uid.to_owned();
-    let user = db.run(move |conn| User::find_by_uid(conn, &uid)).await?;
+    let user = db.read(move |conn| User::find_by_uid(conn, &uid)).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let verified = password::verify(candidate.to_owned(), stored).await?;
     match user {
         Some(user) if verified => {
             let user_id = user.id;
             let token = db
-                .run(move |conn| session::start(conn, user_id, session_days))
+                .write(move |conn| session::start(conn, user_id, session_days))
                 .await?;
             Ok((user, token))
         }
@@ -50,7 +50,7 @@ pub async fn update(
     id: i32,
     patch: UserPatch,
 ) -> AppResult<User> {
-    let target = db.run(move |conn| User::find(conn, id)).await?;
+    let target = db.read(move |conn| User::find(conn, id)).await?;
     let (valid, needs_current) = patch.authorize(&actor.user, &target)?;
     if needs_current {
         let current = valid.current_password.clone().unwrap_or_default();
@@ -69,15 +69,15 @@ pub async fn update(
     // reset ends every session of the account.
     let keep_session = (actor.user.id == id).then_some(actor.session_id);
     let changes = valid.into_changes(hash);
-    db.run(move |conn| User::update(conn, id, &changes, keep_session))
+    db.write(move |conn| User::update(conn, id, &changes, keep_session))
         .await
 }
 
 /// Deletes account `id` on behalf of `actor` (the owner or an admin).
 pub async fn delete(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<()> {
-    let target = db.run(move |conn| User::find(conn, id)).await?;
+    let target = db.read(move |conn| User::find(conn, id)).await?;
     if !target.can_be_managed_by(&actor.user) {
         return Err(AppError::Forbidden("you can only delete your own account"));
     }
-    db.run(move |conn| User::delete(conn, id)).await
+    db.write(move |conn| User::delete(conn, id)).await
 }

@@ -24,7 +24,6 @@ use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
 use config::Settings;
-use db::Pooled;
 
 /// The application, configured from `Rocket.toml` and `ROCKET_*` variables.
 pub fn rocket() -> Rocket<Build> {
@@ -37,15 +36,19 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let static_dir = Settings::from_figment(&figment)
         .map(|settings| settings.static_dir.relative())
         .unwrap_or_else(|_| "static".into());
+    let writer = db::writer_config(&figment);
+    let figment = figment.merge((format!("databases.{}", db::WRITER), writer));
     let rocket = rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
-        .attach(Pooled::fairing())
+        .attach(db::ReadPool::fairing())
+        .attach(db::WritePool::fairing())
         .attach(AdHoc::on_shutdown("WAL checkpoint", |rocket| {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
+        .manage(models::post_views::ViewCounter::default())
         .attach(request_log::RequestLog)
         .attach(Template::fairing())
         .attach(security::SecurityHeaders)
@@ -67,13 +70,26 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     }
 }
 
-/// On shutdown (after in-flight requests finish), fold the write-ahead log
-/// into the database file, so the file alone is a complete copy.
+/// On shutdown (after in-flight requests finish), write the views counted
+/// in memory, then fold the write-ahead log into the database file, so the
+/// file alone is a complete copy.
 async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
-    let Some(conn) = db::Pooled::get_one(rocket).await else {
+    let Some(conn) = db::WritePool::get_one(rocket).await else {
         return;
     };
-    match conn.run(|conn| db::checkpoint(conn)).await {
+    if let Some(counter) = rocket.state::<models::post_views::ViewCounter>() {
+        let batch = counter.take_all();
+        if let Err(error) = conn
+            .run(move |c| models::post_views::write_batch(db::PooledKind::inner(c), &batch))
+            .await
+        {
+            log::warn!("could not write the last post views: {error}");
+        }
+    }
+    match conn
+        .run(|conn| db::checkpoint(db::PooledKind::inner(conn)))
+        .await
+    {
         Ok(()) => log::info!("checkpointed the write-ahead log"),
         Err(error) => log::warn!("could not checkpoint the write-ahead log: {error}"),
     }

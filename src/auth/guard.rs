@@ -62,7 +62,7 @@ async fn identify(request: &Request<'_>) -> Identity {
     };
     let db = Db::new(request.rocket());
     let token = cookie.value().to_owned();
-    match db.run(move |conn| session::resolve(conn, &token)).await {
+    match db.read(move |conn| session::resolve(conn, &token)).await {
         Ok(Some((session_id, user))) => Identity::LoggedIn(CurrentUser { user, session_id }),
         Ok(None) => {
             session::remove_cookie(cookies);

@@ -32,13 +32,38 @@ pub type DbConnection = diesel::SqliteConnection;
 /// The migrations in `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// The pool, managed by rocket_sync_db_pools. Handlers use [`Db`] instead.
+/// The readers' pool: as many connections as configured, each read-only
+/// (`PRAGMA query_only`), so a write sent here by mistake fails loudly
+/// instead of competing for the lock. Handlers use [`Db`] instead.
 #[database("portfolio")]
-pub struct Pooled(PooledConnection);
+pub struct ReadPool(ReadConnection);
 
-/// The database, as a request guard: `db.run(|conn| ...)` borrows a pooled
-/// connection for the closure only, on a blocking thread, off Rocket's async
-/// workers.
+/// The one writer: a pool of exactly one connection, so writes queue in
+/// order for it (as PocketBase does) instead of fighting over SQLite's
+/// single write lock. Its configuration is the readers' with `pool_size = 1`
+/// (see [`writer_config`]).
+#[database("portfolio_writer")]
+pub struct WritePool(WriteConnection);
+
+/// The configuration key of the writer's pool.
+pub const WRITER: &str = "portfolio_writer";
+
+/// The writer pool's settings, derived from the `portfolio` database's:
+/// the same file, one connection, the same wait (the deadline after which a
+/// queued write is answered 503).
+pub fn writer_config(figment: &rocket::figment::Figment) -> serde_json::Value {
+    let url: String = figment
+        .extract_inner(crate::config::DATABASE_URL_KEY)
+        .unwrap_or_default();
+    let timeout: u32 = figment
+        .extract_inner("databases.portfolio.timeout")
+        .unwrap_or(5);
+    serde_json::json!({ "url": url, "pool_size": 1, "timeout": timeout })
+}
+
+/// The database, as a request guard: `db.read(|conn| ...)` and
+/// `db.write(|conn| ...)` borrow a pooled connection for the closure only,
+/// on a blocking thread, off Rocket's async workers.
 ///
 /// Unlike rocket_sync_db_pools' own guard, it holds no connection for the
 /// rest of the request. So a request never holds one connection while
@@ -51,14 +76,27 @@ impl<'r> Db<'r> {
         Db(rocket)
     }
 
-    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    /// Runs `work` on a read-only connection from the readers' pool.
+    pub async fn read<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         // `None` only when the pool stayed empty past its timeout.
-        let conn = Pooled::get_one(self.0).await.ok_or(AppError::Busy)?;
-        conn.run(move |conn| work(conn)).await
+        let conn = ReadPool::get_one(self.0).await.ok_or(AppError::Busy)?;
+        conn.run(move |conn| work(&mut conn.0)).await
+    }
+
+    /// Runs `work` on the one writer connection, after the writes queued
+    /// before it. A queue that does not move within the pool's timeout is a
+    /// 503 with `Retry-After`, never a "database is locked" 500.
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = WritePool::get_one(self.0).await.ok_or(AppError::Busy)?;
+        conn.run(move |conn| work(&mut conn.0)).await
     }
 }
 
@@ -71,62 +109,101 @@ impl<'r> FromRequest<'r> for Db<'r> {
     }
 }
 
-/// A pooled SQLite connection.
+/// A pooled SQLite connection of one of our two kinds.
 ///
-/// A newtype of our own so that *our* pragmas are the ones in force:
+/// Newtypes of our own so that *our* pragmas are the ones in force:
 /// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
 /// `busy_timeout = 1000` on every connection, too short for concurrent writers.
-pub struct PooledConnection(DbConnection);
-
-impl std::ops::Deref for PooledConnection {
-    type Target = DbConnection;
-    fn deref(&self) -> &DbConnection {
-        &self.0
-    }
+pub trait PooledKind: Sized + Send + 'static {
+    /// Readers refuse to write.
+    const READ_ONLY: bool;
+    fn wrap(conn: DbConnection) -> Self;
+    fn inner(&mut self) -> &mut DbConnection;
 }
 
-impl std::ops::DerefMut for PooledConnection {
-    fn deref_mut(&mut self) -> &mut DbConnection {
+pub struct ReadConnection(DbConnection);
+pub struct WriteConnection(DbConnection);
+
+impl PooledKind for ReadConnection {
+    const READ_ONLY: bool = true;
+    fn wrap(conn: DbConnection) -> Self {
+        ReadConnection(conn)
+    }
+    fn inner(&mut self) -> &mut DbConnection {
         &mut self.0
     }
 }
 
-/// Opens connections for the pool, each set up by [`establish`].
-pub struct ConnectionManager {
-    url: String,
+impl PooledKind for WriteConnection {
+    const READ_ONLY: bool = false;
+    fn wrap(conn: DbConnection) -> Self {
+        WriteConnection(conn)
+    }
+    fn inner(&mut self) -> &mut DbConnection {
+        &mut self.0
+    }
 }
 
-impl ManageConnection for ConnectionManager {
-    type Connection = PooledConnection;
+/// Opens connections for a pool, each set up by [`establish`].
+pub struct ConnectionManager<C> {
+    url: String,
+    kind: std::marker::PhantomData<fn() -> C>,
+}
+
+impl<C: PooledKind> ManageConnection for ConnectionManager<C> {
+    type Connection = C;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<PooledConnection, r2d2::Error> {
-        establish(&self.url)
-            .map(PooledConnection)
-            .map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<C, r2d2::Error> {
+        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        if C::READ_ONLY {
+            sqlite::make_read_only(&mut conn).map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(C::wrap(conn))
     }
 
-    fn is_valid(&self, conn: &mut PooledConnection) -> Result<(), r2d2::Error> {
-        conn.0.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut C) -> Result<(), r2d2::Error> {
+        conn.inner().ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut PooledConnection) -> bool {
-        conn.0.is_broken()
+    fn has_broken(&self, conn: &mut C) -> bool {
+        conn.inner().is_broken()
     }
 }
 
-impl Poolable for PooledConnection {
-    type Manager = ConnectionManager;
+// The result type is rocket_sync_db_pools' own (`Poolable::pool` returns it).
+#[allow(clippy::result_large_err)]
+fn build_pool<C>(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<C>
+where
+    C: PooledKind + Poolable<Manager = ConnectionManager<C>>,
+{
+    let config = Config::from(db_name, rocket)?;
+    let manager = ConnectionManager {
+        url: config.url,
+        kind: std::marker::PhantomData,
+    };
+    let pool = r2d2::Pool::builder()
+        .max_size(config.pool_size)
+        .connection_timeout(Duration::from_secs(config.timeout.into()))
+        .build(manager)?;
+    Ok(pool)
+}
+
+impl Poolable for ReadConnection {
+    type Manager = ConnectionManager<ReadConnection>;
     type Error = std::convert::Infallible;
 
     fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
-        let config = Config::from(db_name, rocket)?;
-        let manager = ConnectionManager { url: config.url };
-        let pool = r2d2::Pool::builder()
-            .max_size(config.pool_size)
-            .connection_timeout(Duration::from_secs(config.timeout.into()))
-            .build(manager)?;
-        Ok(pool)
+        build_pool::<Self>(db_name, rocket)
+    }
+}
+
+impl Poolable for WriteConnection {
+    type Manager = ConnectionManager<WriteConnection>;
+    type Error = std::convert::Infallible;
+
+    fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
+        build_pool::<Self>(db_name, rocket)
     }
 }
 

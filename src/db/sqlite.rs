@@ -23,6 +23,11 @@ pub(super) fn apply_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> 
     conn.batch_execute(PRAGMAS)
 }
 
+/// Makes a connection refuse every write (for the readers' pool).
+pub(super) fn make_read_only(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("PRAGMA query_only = ON;")
+}
+
 /// The folder that must exist for SQLite to create the database file at
 /// `url` (a path, or a `file:` URI); `None` for in-memory databases and
 /// files in the current folder.

@@ -5,6 +5,7 @@
 pub mod fields;
 pub mod page;
 pub mod post;
+pub mod post_views;
 pub mod role;
 pub mod user;
 

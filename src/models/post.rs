@@ -230,14 +230,6 @@ impl Post {
         })
     }
 
-    /// Counts one view of a post.
-    pub fn count_view(conn: &mut DbConnection, id: i32) -> AppResult<()> {
-        diesel::update(posts::table.find(id))
-            .set(posts::views.eq(posts::views + 1))
-            .execute(conn)?;
-        Ok(())
-    }
-
     /// The posts `viewer` may list: published ones and their own drafts.
     fn listable<'a>(filter: PostFilter, viewer: Option<&User>) -> posts::BoxedQuery<'a, Sqlite> {
         let mut query = posts::table.into_boxed();

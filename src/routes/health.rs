@@ -19,7 +19,7 @@ pub fn routes() -> Vec<Route> {
 #[get("/health")]
 async fn health(db: Db<'_>) -> (Status, Json<Value>) {
     let report = db
-        .run(|conn| {
+        .read(|conn| {
             db::integrity_ping(conn)?;
             db::migration_status(conn).map_err(AppError::internal)
         })

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use diesel_migrations::MigrationHarness;
 use portfolio::db::schema::{posts, users};
-use portfolio::db::{self, Pooled, MIGRATIONS};
+use portfolio::db::{self, ReadPool, WritePool, MIGRATIONS};
 use portfolio::seed;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
@@ -109,47 +109,84 @@ struct Synchronous {
     synchronous: i32,
 }
 
+#[derive(QueryableByName)]
+struct QueryOnly {
+    #[diesel(sql_type = Integer)]
+    query_only: i32,
+}
+
+/// busy_timeout, journal_mode, foreign_keys, synchronous, query_only.
+fn pragmas(c: &mut db::DbConnection) -> (i32, String, i32, i32, i32) {
+    let get = |sql: &str| diesel::sql_query(sql.to_owned());
+    (
+        get("PRAGMA busy_timeout")
+            .get_result::<Timeout>(c)
+            .unwrap()
+            .timeout,
+        get("PRAGMA journal_mode")
+            .get_result::<JournalMode>(c)
+            .unwrap()
+            .journal_mode,
+        get("PRAGMA foreign_keys")
+            .get_result::<ForeignKeys>(c)
+            .unwrap()
+            .foreign_keys,
+        get("PRAGMA synchronous")
+            .get_result::<Synchronous>(c)
+            .unwrap()
+            .synchronous,
+        get("PRAGMA query_only")
+            .get_result::<QueryOnly>(c)
+            .unwrap()
+            .query_only,
+    )
+}
+
 #[rocket::async_test]
 async fn our_pragmas_hold_on_every_pooled_connection() {
+    use db::PooledKind;
     let app = spawn_app().await;
-    // Hold several pooled connections at once, so they are distinct ones.
-    let mut held = Vec::new();
+    // Hold several readers at once, so they are distinct connections.
+    let mut readers = Vec::new();
     for _ in 0..4 {
-        held.push(
-            Pooled::get_one(app.client.rocket())
+        readers.push(
+            ReadPool::get_one(app.client.rocket())
                 .await
-                .expect("a pooled connection"),
+                .expect("a reader"),
         );
     }
-    for conn in &held {
-        let (timeout, journal, foreign_keys, synchronous) = conn
-            .run(|c| {
-                let c: &mut db::DbConnection = c;
-                (
-                    diesel::sql_query("PRAGMA busy_timeout")
-                        .get_result::<Timeout>(c)
-                        .unwrap()
-                        .timeout,
-                    diesel::sql_query("PRAGMA journal_mode")
-                        .get_result::<JournalMode>(c)
-                        .unwrap()
-                        .journal_mode,
-                    diesel::sql_query("PRAGMA foreign_keys")
-                        .get_result::<ForeignKeys>(c)
-                        .unwrap()
-                        .foreign_keys,
-                    diesel::sql_query("PRAGMA synchronous")
-                        .get_result::<Synchronous>(c)
-                        .unwrap()
-                        .synchronous,
-                )
-            })
-            .await;
+    for reader in &readers {
+        let (timeout, journal, foreign_keys, synchronous, query_only) =
+            reader.run(|c| pragmas(c.inner())).await;
         assert!(timeout >= 5000, "busy_timeout is {timeout}");
         assert_eq!(journal, "wal");
         assert_eq!(foreign_keys, 1);
         assert_eq!(synchronous, 1, "NORMAL");
+        assert_eq!(query_only, 1, "readers cannot write");
     }
+    let writer = WritePool::get_one(app.client.rocket())
+        .await
+        .expect("the writer");
+    let (timeout, journal, foreign_keys, synchronous, query_only) =
+        writer.run(|c| pragmas(c.inner())).await;
+    assert!(timeout >= 5000);
+    assert_eq!(
+        (journal.as_str(), foreign_keys, synchronous, query_only),
+        ("wal", 1, 1, 0)
+    );
+}
+
+#[rocket::async_test]
+async fn a_write_sent_to_a_reader_fails_instead_of_writing() {
+    use db::PooledKind;
+    let app = spawn_app().await;
+    app.create_user("someone").await;
+    let reader = ReadPool::get_one(app.client.rocket()).await.unwrap();
+    let result = reader
+        .run(|c| diesel::delete(portfolio::db::schema::users::table).execute(c.inner()))
+        .await;
+    assert!(result.is_err());
+    assert_eq!(app.count_users(), 1);
 }
 
 #[rocket::async_test]

@@ -2,13 +2,14 @@
 
 use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
-use rocket::{delete, get, patch, post, routes, Route};
+use rocket::{delete, get, patch, post, routes, Route, State};
 
 use super::{body, JsonBody, Paginated, PostView};
 use crate::auth::{CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
+use crate::models::post_views::ViewCounter;
 use crate::models::{Page, Post};
 
 pub fn routes() -> Vec<Route> {
@@ -35,7 +36,7 @@ async fn list(
     };
     let filter = PostFilter { author };
     let (posts, total) = db
-        .run(move |conn| Post::list(conn, filter, viewer.user(), page))
+        .read(move |conn| Post::list(conn, filter, viewer.user(), page))
         .await?;
     let items = posts.into_iter().map(PostView::from).collect();
     Ok(Json(Paginated::new(items, page, total, |n| {
@@ -49,10 +50,16 @@ async fn list(
 
 /// `GET /api/posts/<id>`: one post; a draft only for its author and admins.
 #[get("/posts/<id>")]
-async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<PostView>> {
-    let post = db
-        .run(move |conn| Post::find_visible(conn, id, viewer.user()))
+async fn show(
+    viewer: Viewer,
+    db: Db<'_>,
+    views: &State<ViewCounter>,
+    id: i32,
+) -> AppResult<Json<PostView>> {
+    let mut post = db
+        .read(move |conn| Post::find_visible(conn, id, viewer.user()))
         .await?;
+    post.post.views += views.pending(id);
     Ok(Json(post.into()))
 }
 
@@ -66,7 +73,7 @@ async fn create(
 ) -> AppResult<Created<Json<PostView>>> {
     let new = body(draft)?.validate()?;
     let post = db
-        .run(move |conn| Post::create(conn, &author.user, &new))
+        .write(move |conn| Post::create(conn, &author.user, &new))
         .await?;
     Ok(Created::new(format!("/api/posts/{}", post.post.id)).body(Json(post.into())))
 }
@@ -82,7 +89,7 @@ async fn update(
 ) -> AppResult<Json<PostView>> {
     let changes = body(patch)?.validate()?;
     let post = db
-        .run(move |conn| Post::update(conn, &actor.user, id, &changes))
+        .write(move |conn| Post::update(conn, &actor.user, id, &changes))
         .await?;
     Ok(Json(post.into()))
 }
@@ -90,7 +97,7 @@ async fn update(
 /// `DELETE /api/posts/<id>`: author or admin only.
 #[delete("/posts/<id>")]
 async fn remove(actor: CurrentUser, db: Db<'_>, id: i32) -> AppResult<NoContent> {
-    db.run(move |conn| Post::delete(conn, &actor.user, id))
+    db.write(move |conn| Post::delete(conn, &actor.user, id))
         .await?;
     Ok(NoContent)
 }

@@ -39,7 +39,7 @@ async fn log_in(
     let (user, token) = accounts::log_in(&db, &uid, &password, settings.session_days).await?;
     session::set_cookie(cookies, token, settings);
     let user_id = user.id;
-    let count = db.run(move |conn| User::post_count(conn, user_id)).await?;
+    let count = db.read(move |conn| User::post_count(conn, user_id)).await?;
     Ok(Json(UserView::new(&user, count, Some(&user))))
 }
 
@@ -52,7 +52,7 @@ async fn log_out(
     cookies: &CookieJar<'_>,
 ) -> AppResult<NoContent> {
     if let Ok(Viewer(Some(current))) = viewer {
-        db.run(move |conn| session::end(conn, current.session_id))
+        db.write(move |conn| session::end(conn, current.session_id))
             .await?;
     }
     session::remove_cookie(cookies);
@@ -63,7 +63,7 @@ async fn log_out(
 #[get("/me")]
 async fn me(current: CurrentUser, db: Db<'_>) -> AppResult<Json<UserView>> {
     let id = current.user.id;
-    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    let count = db.read(move |conn| User::post_count(conn, id)).await?;
     Ok(Json(UserView::new(
         &current.user,
         count,

@@ -37,7 +37,7 @@ async fn list(
 ) -> AppResult<Json<Paginated<UserView>>> {
     let page = Page::parse(page.as_deref(), per_page.as_deref())?;
     let (rows, total) = db
-        .run(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
+        .read(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
         .await?;
     let items = rows
         .iter()
@@ -52,7 +52,7 @@ async fn list(
 #[get("/users/<id>")]
 async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserView>> {
     let (user, count) = db
-        .run(move |conn| {
+        .read(move |conn| {
             Ok::<_, crate::error::AppError>((User::find(conn, id)?, User::post_count(conn, id)?))
         })
         .await?;
@@ -69,7 +69,7 @@ async fn update(
     patch: JsonBody<'_, UserPatch>,
 ) -> AppResult<Json<UserView>> {
     let user = accounts::update(&db, &actor, id, body(patch)?).await?;
-    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    let count = db.read(move |conn| User::post_count(conn, id)).await?;
     Ok(Json(UserView::new(&user, count, Some(&actor.user))))
 }
 

@@ -38,7 +38,7 @@ async fn users(
     require_admin(&actor)?;
     let page = Page::parse(page.as_deref(), Some("50"))?;
     let (rows, total) = db
-        .run(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
+        .read(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
         .await?;
     let users: Vec<UserCard> = rows
         .iter()

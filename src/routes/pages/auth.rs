@@ -59,7 +59,7 @@ async fn sign_up(
     let user_id = user.id;
     let days = settings.session_days;
     let token = db
-        .run(move |conn| session::start(conn, user_id, days))
+        .write(move |conn| session::start(conn, user_id, days))
         .await?;
     session::set_cookie(layout.cookies, token, settings);
     csrf::rotate(layout.cookies);
@@ -129,7 +129,7 @@ async fn log_out(
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
     if let Ok(Viewer(Some(current))) = viewer {
-        db.run(move |conn| session::end(conn, current.session_id))
+        db.write(move |conn| session::end(conn, current.session_id))
             .await?;
     }
     session::remove_cookie(layout.cookies);

@@ -25,7 +25,7 @@ async fn home(
     let page = Page::parse(page.as_deref(), Some("10"))?;
     let viewer = layout.viewer.clone();
     let (posts, total, writers) = db
-        .run(move |conn| {
+        .read(move |conn| {
             let (posts, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), page)?;
             let top = Page {
                 number: 1,

@@ -2,7 +2,7 @@
 
 use rocket::form::Form;
 use rocket::http::uri::Origin;
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
+use crate::models::post_views::{self, ViewCounter};
 use crate::models::{Page, Post, PostWithAuthor};
 
 pub fn routes() -> Vec<Route> {
@@ -38,7 +39,7 @@ async fn list(
     let page = Page::parse(page.as_deref(), None)?;
     let viewer = layout.viewer.clone();
     let (posts, total) = db
-        .run(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), page))
+        .read(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), page))
         .await?;
     let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
     Ok(PageResponse::Page(layout.render(
@@ -49,16 +50,17 @@ async fn list(
 
 /// `GET /posts/<id>`: the post, its Markdown rendered safe. Each view counts.
 #[get("/posts/<id>")]
-async fn show(layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i32) -> PageResult {
     let viewer = layout.viewer.clone();
-    let item = db
-        .run(move |conn| {
-            let mut item = Post::find_visible(conn, id, viewer.as_ref())?;
-            Post::count_view(conn, id)?;
-            item.post.views += 1;
-            Ok(item)
-        })
+    let mut item = db
+        .read(move |conn| Post::find_visible(conn, id, viewer.as_ref()))
         .await?;
+    let (unwritten, batch) = views.record(id);
+    item.post.views += unwritten;
+    if let Some(batch) = batch {
+        db.write(move |conn| post_views::write_batch(conn, &batch))
+            .await?;
+    }
     let can_edit = layout
         .viewer
         .as_ref()
@@ -114,7 +116,7 @@ async fn create(
         }
     };
     let item = db
-        .run(move |conn| Post::create(conn, &author.user, &new))
+        .write(move |conn| Post::create(conn, &author.user, &new))
         .await?;
     let message = if item.post.published {
         "Post published."
@@ -129,7 +131,7 @@ async fn create(
 async fn editable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<PostWithAuthor> {
     let user = actor.user.clone();
     let item = db
-        .run(move |conn| Post::find_visible(conn, id, Some(&user)))
+        .read(move |conn| Post::find_visible(conn, id, Some(&user)))
         .await?;
     if !item.post.can_be_edited_by(&actor.user) {
         return Err(AppError::Forbidden(
@@ -173,7 +175,7 @@ async fn edit(
             return form_error(&layout, "posts/form", error, page);
         }
     };
-    db.run(move |conn| Post::update(conn, &actor.user, id, &changes))
+    db.write(move |conn| Post::update(conn, &actor.user, id, &changes))
         .await?;
     done(format!("/posts/{id}"), "Post saved.")
 }
@@ -199,7 +201,7 @@ async fn delete(
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
     let author_id = editable(&db, &actor, id).await?.author.id;
-    db.run(move |conn| Post::delete(conn, &actor.user, id))
+    db.write(move |conn| Post::delete(conn, &actor.user, id))
         .await?;
     done(format!("/users/{author_id}"), "Post deleted.")
 }

@@ -45,7 +45,7 @@ async fn list(
         _ => UserOrder::Oldest,
     };
     let (rows, total) = db
-        .run(move |conn| User::list_with_post_counts(conn, page, order))
+        .read(move |conn| User::list_with_post_counts(conn, page, order))
         .await?;
     let users: Vec<UserCard> = rows
         .iter()
@@ -69,7 +69,7 @@ async fn profile(
     let page = Page::parse(page.as_deref(), Some("10"))?;
     let viewer = layout.viewer.clone();
     let (user, count, posts, total) = db
-        .run(move |conn| {
+        .read(move |conn| {
             let user = User::find(conn, id)?;
             let count = User::post_count(conn, id)?;
             let filter = PostFilter { author: Some(id) };
@@ -95,7 +95,7 @@ async fn profile(
 
 /// Loads account `id` for `actor` to manage: 403 if it is not theirs.
 async fn manageable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<User> {
-    let user = db.run(move |conn| User::find(conn, id)).await?;
+    let user = db.read(move |conn| User::find(conn, id)).await?;
     if !user.can_be_managed_by(&actor.user) {
         return Err(AppError::Forbidden("you can only change your own account"));
     }
@@ -208,7 +208,7 @@ async fn change_password(
 #[get("/users/<id>/delete")]
 async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    let count = db.run(move |conn| User::post_count(conn, id)).await?;
+    let count = db.read(move |conn| User::post_count(conn, id)).await?;
     Ok(PageResponse::Page(layout.render(
         "users/delete",
         json!({"user": UserCard::new(&user, count, Some(&actor.user)), "own": actor.user.id == id}),
