@@ -5,6 +5,9 @@
 //! a pooled connection for the short write, so no connection (and no write
 //! lock) is held while argon2 runs.
 
+use std::net::IpAddr;
+
+use crate::auth::throttle::{self, LoginThrottle};
 use crate::auth::{password, session, CurrentUser};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -20,15 +23,25 @@ pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
 
 /// Checks a uid and password; on success starts a session and returns the
 /// user and the session token. An unknown uid and a wrong password give the
-/// same answer after the same work.
+/// same answer after the same work. Too many failures for the account or
+/// from the `client` address are refused before any work (429).
 pub async fn log_in(
     db: &Db<'_>,
+    throttle: &LoginThrottle,
+    client: Option<IpAddr>,
     uid: &str,
     candidate: &str,
     session_days: u32,
 ) -> AppResult<(User, String)> {
+    let keys = throttle::keys(uid, client);
+    throttle
+        .check(&keys)
+        .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
     let uid = uid.to_owned();
-    let user = db.read(move |conn| User::find_by_uid(conn, &uid)).await?;
+    let lookup = uid.clone();
+    let user = db
+        .read(move |conn| User::find_by_uid(conn, &lookup))
+        .await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
     let verified = password::verify(candidate.to_owned(), stored).await?;
     match user {
@@ -37,9 +50,13 @@ pub async fn log_in(
             let token = db
                 .write(move |conn| session::start(conn, user_id, session_days))
                 .await?;
+            throttle.record_success(&uid);
             Ok((user, token))
         }
-        _ => Err(AppError::Unauthorized("wrong user name or password")),
+        _ => {
+            throttle.record_failure(&keys);
+            Err(AppError::Unauthorized("wrong user name or password"))
+        }
     }
 }
 

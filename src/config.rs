@@ -35,6 +35,9 @@ struct Defaults {
     databases: serde_json::Value,
     limits: serde_json::Value,
     seed: bool,
+    /// Rocket's release default is "critical", which would hide the
+    /// one-line-per-request log; keep it everywhere unless configured.
+    log_level: &'static str,
 }
 
 impl Default for Defaults {
@@ -44,6 +47,7 @@ impl Default for Defaults {
             databases: serde_json::json!({ "portfolio": { "url": DEFAULT_DATABASE_URL } }),
             limits: serde_json::json!({ "json": "1 MiB", "form": "64 KiB" }),
             seed: true,
+            log_level: "normal",
         }
     }
 }
@@ -68,6 +72,31 @@ pub struct Settings {
     /// start-up if missing; mount it as a volume and back it up whole.
     #[serde(default = "default_volume_dir")]
     pub volume_dir: RelativePathBuf,
+    /// Failed logins allowed per account, and per client address, within
+    /// `login_window_secs`; then 429 until the oldest failure expires.
+    #[serde(default = "default_login_attempts")]
+    pub login_attempts: usize,
+    #[serde(default = "default_login_window_secs")]
+    pub login_window_secs: u64,
+    /// Password hashes computed at once (each takes ~19 MiB and a core for
+    /// tens of milliseconds); more wait their turn. Default: the cores.
+    #[serde(default)]
+    pub hash_concurrency: Option<usize>,
+}
+
+fn default_login_attempts() -> usize {
+    5
+}
+
+fn default_login_window_secs() -> u64 {
+    15 * 60
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        // The serde defaults, in one place.
+        serde_json::from_str("{}").expect("every setting has a default")
+    }
 }
 
 fn default_volume_dir() -> RelativePathBuf {

@@ -46,6 +46,9 @@ pub enum AppError {
         message: String,
         fields: FieldErrors,
     },
+    /// Too many failed logins: try again after this many seconds.
+    #[error("too many failed logins; try again in {} minutes", .0.div_ceil(60))]
+    TooManyRequests(u64),
     /// The database stayed locked past its timeout: the client may retry.
     #[error("the server is busy; try again shortly")]
     Busy,
@@ -66,8 +69,18 @@ impl AppError {
             AppError::Conflict { .. } => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
             AppError::Validation { .. } => Status::UnprocessableEntity,
+            AppError::TooManyRequests(_) => Status::TooManyRequests,
             AppError::Busy => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    /// Seconds the client should wait before trying again, if any.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests(seconds) => Some(*seconds),
+            AppError::Busy => Some(1),
+            _ => None,
         }
     }
 
@@ -184,15 +197,11 @@ pub fn json_error(
     .unwrap_or_else(|_| {
         String::from(r#"{"error":{"status":500,"message":"internal server error"}}"#)
     });
-    let mut response = Response::build()
+    Response::build()
         .status(status)
         .header(ContentType::JSON)
         .sized_body(body.len(), Cursor::new(body))
-        .finalize();
-    if status == Status::ServiceUnavailable {
-        response.set_header(Header::new("Retry-After", "1"));
-    }
-    response
+        .finalize()
 }
 
 impl<'r> Responder<'r, 'static> for AppError {
@@ -206,17 +215,17 @@ impl<'r> Responder<'r, 'static> for AppError {
                 crate::error::chain(cause.as_ref())
             );
         }
-        if request.uri().path().starts_with("/api") {
-            Ok(json_error(
-                self.status(),
-                self.public_message(),
-                self.fields(),
-            ))
+        let mut response = if request.uri().path().starts_with("/api") {
+            json_error(self.status(), self.public_message(), self.fields())
         } else {
             let page =
                 crate::routes::pages::error_page(self.status(), Some(&self.public_message()));
-            (self.status(), page).respond_to(request)
+            (self.status(), page).respond_to(request)?
+        };
+        if let Some(seconds) = self.retry_after() {
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
         }
+        Ok(response)
     }
 }
 

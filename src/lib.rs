@@ -33,9 +33,15 @@ pub fn rocket() -> Rocket<Build> {
 /// The application, configured from `figment` (tests merge their own
 /// database path and settings into [`config::figment`]).
 pub fn build(figment: Figment) -> Rocket<Build> {
-    let static_dir = Settings::from_figment(&figment)
-        .map(|settings| settings.static_dir.relative())
-        .unwrap_or_else(|_| "static".into());
+    // A bad configuration is reported by the `Settings` fairing below; the
+    // defaults only stand in until then.
+    let settings = Settings::from_figment(&figment).unwrap_or_default();
+    let static_dir = settings.static_dir.relative();
+    auth::password::limit_concurrency(settings.hash_concurrency);
+    let throttle = auth::throttle::LoginThrottle::new(
+        settings.login_attempts,
+        std::time::Duration::from_secs(settings.login_window_secs),
+    );
     let writer = db::writer_config(&figment);
     let figment = figment.merge((format!("databases.{}", db::WRITER), writer));
     let rocket = rocket::custom(figment)
@@ -49,6 +55,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
         .manage(models::post_views::ViewCounter::default())
+        .manage(throttle)
         .attach(request_log::RequestLog)
         .attach(Template::fairing())
         .attach(security::SecurityHeaders)

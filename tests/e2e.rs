@@ -77,7 +77,7 @@ fn start_server(data: &Path) -> (Process, String) {
         )
         .env(
             "ROCKET_SECRET_KEY",
-            "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=",
+            "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=",
         )
         .env("ROCKET_VOLUME_DIR", database.parent().unwrap())
         .env("ROCKET_LOG_LEVEL", "critical")

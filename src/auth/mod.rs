@@ -5,5 +5,6 @@ pub mod csrf;
 pub mod guard;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use guard::{CurrentUser, Viewer};

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use rocket::tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 use crate::models::fields::Password;
@@ -54,15 +55,36 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// [`hash_blocking`], off the async workers.
+/// How many hashes may run at once. Process-wide, because the CPU and
+/// memory it protects are: set once at start-up (the first call wins;
+/// later apps in the same process, as in tests, share it).
+static CONCURRENT_HASHES: OnceLock<Semaphore> = OnceLock::new();
+
+/// Bounds concurrent hashing to `limit` (default: the number of cores), so
+/// a login storm queues logins instead of starving every other request.
+pub fn limit_concurrency(limit: Option<usize>) {
+    let _ = CONCURRENT_HASHES.set(Semaphore::new(limit.unwrap_or_else(cores).max(1)));
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+fn permits() -> &'static Semaphore {
+    CONCURRENT_HASHES.get_or_init(|| Semaphore::new(cores()))
+}
+
+/// [`hash_blocking`], off the async workers, when a permit is free.
 pub async fn hash(password: Password) -> AppResult<String> {
+    let _permit = permits().acquire().await.map_err(AppError::internal)?;
     rocket::tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .map_err(AppError::internal)?
 }
 
-/// [`verify_blocking`], off the async workers.
+/// [`verify_blocking`], off the async workers, when a permit is free.
 pub async fn verify(candidate: String, stored: Option<String>) -> AppResult<bool> {
+    let _permit = permits().acquire().await.map_err(AppError::internal)?;
     rocket::tokio::task::spawn_blocking(move || verify_blocking(&candidate, stored.as_deref()))
         .await
         .map_err(AppError::internal)

@@ -287,7 +287,7 @@ fn release_refuses_to_start_without_a_secret_key() {
     assert!(message.contains("ROCKET_SECRET_KEY"), "{message}");
     assert!(message.contains("openssl rand -base64 32"), "{message}");
 
-    let with_key = figment.merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="));
+    let with_key = figment.merge(("secret_key", "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY="));
     assert!(portfolio::config::require_secret_key(&with_key).is_ok());
 }
 

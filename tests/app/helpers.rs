@@ -59,7 +59,7 @@ pub fn test_figment(db_path: &std::path::Path, seed: bool) -> Figment {
         .merge(("seed", seed))
         .merge(("volume_dir", db_path.parent().unwrap().to_str().unwrap()))
         .merge(("log_level", "off"))
-        .merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="))
+        .merge(("secret_key", "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY="))
 }
 
 /// A new app on an empty database, not seeded.

@@ -179,3 +179,116 @@ async fn a_tampered_or_forged_cookie_is_refused() {
     );
     assert_eq!(app.get("/api/me", Some(&user)).await.status, Status::Ok);
 }
+
+mod throttling {
+    use rocket::http::{ContentType, Status};
+    use serde_json::json;
+
+    use crate::helpers::{spawn_app, spawn_configured, PASSWORD};
+
+    async fn attempt(
+        app: &crate::helpers::TestApp,
+        uid: &str,
+        password: &str,
+        from: &str,
+    ) -> (Status, Option<String>) {
+        let response = app
+            .client
+            .post("/api/session")
+            .header(ContentType::JSON)
+            .remote(from.parse().unwrap())
+            .body(json!({"uid": uid, "password": password}).to_string())
+            .dispatch()
+            .await;
+        let retry = response.headers().get_one("Retry-After").map(str::to_owned);
+        (response.status(), retry)
+    }
+
+    #[rocket::async_test]
+    async fn five_failures_for_an_account_lock_it_with_retry_after() {
+        let app = spawn_app().await;
+        app.create_user("target").await;
+        for n in 0..5 {
+            let from = format!("192.0.2.{n}:4000");
+            assert_eq!(
+                attempt(&app, "target", "wrong guess", &from).await.0,
+                Status::Unauthorized
+            );
+        }
+        let (status, retry) = attempt(&app, "target", PASSWORD, "192.0.2.99:4000").await;
+        assert_eq!(
+            status,
+            Status::TooManyRequests,
+            "even the right password waits"
+        );
+        let seconds: u64 = retry.expect("Retry-After").parse().unwrap();
+        assert!(seconds > 800 && seconds <= 900, "{seconds}");
+        // Another account is not affected.
+        app.create_user("bystander").await;
+    }
+
+    #[rocket::async_test]
+    async fn five_failures_from_one_address_throttle_it_across_accounts() {
+        let app = spawn_app().await;
+        app.create_user("victim").await;
+        for n in 0..5 {
+            let uid = format!("guess{n}");
+            assert_eq!(
+                attempt(&app, &uid, "wrong guess", "198.51.100.7:1").await.0,
+                Status::Unauthorized
+            );
+        }
+        assert_eq!(
+            attempt(&app, "victim", PASSWORD, "198.51.100.7:2").await.0,
+            Status::TooManyRequests
+        );
+        assert_eq!(
+            attempt(&app, "victim", PASSWORD, "198.51.100.8:2").await.0,
+            Status::Ok
+        );
+    }
+
+    #[rocket::async_test]
+    async fn a_success_resets_the_account_count() {
+        let app = spawn_app().await;
+        app.create_user("forgetful").await;
+        for round in 0..2 {
+            for n in 0..4 {
+                let from = format!("203.0.113.{}:1", round * 10 + n);
+                assert_eq!(
+                    attempt(&app, "forgetful", "wrong guess", &from).await.0,
+                    Status::Unauthorized
+                );
+            }
+            assert_eq!(
+                attempt(
+                    &app,
+                    "forgetful",
+                    PASSWORD,
+                    &format!("203.0.113.{}:1", 50 + round)
+                )
+                .await
+                .0,
+                Status::Ok
+            );
+        }
+    }
+
+    #[rocket::async_test]
+    async fn the_lock_expires() {
+        let app = spawn_configured(false, |f| f.merge(("login_window_secs", 1))).await;
+        app.create_user("admin2").await;
+        for n in 0..5 {
+            attempt(&app, "admin2", "wrong guess", &format!("192.0.2.{n}:1")).await;
+        }
+        assert_eq!(
+            attempt(&app, "admin2", PASSWORD, "192.0.2.200:1").await.0,
+            Status::TooManyRequests
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(
+            attempt(&app, "admin2", PASSWORD, "192.0.2.201:1").await.0,
+            Status::Ok
+        );
+    }
+}

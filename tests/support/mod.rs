@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_portfolio");
-pub const SECRET_KEY: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";
+pub const SECRET_KEY: &str = "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=";
 pub const ADMIN_PASSWORD: &str = "admin password for tests";
 
 pub fn free_port() -> u16 {

@@ -7,7 +7,10 @@ use rocket::{delete, get, post, routes, Route, State};
 use serde::Deserialize;
 
 use super::{body, JsonBody, UserView};
+use std::net::IpAddr;
+
 use crate::accounts;
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{session, CurrentUser, Viewer};
 use crate::config::Settings;
 use crate::db::Db;
@@ -27,16 +30,26 @@ struct Credentials {
 
 /// `POST /api/session`: log in with `{"uid", "password"}`. Sets the private
 /// session cookie and answers with the account; 401 for a wrong uid or
-/// password alike.
+/// password alike; 429 with `Retry-After` after too many failures.
 #[post("/session", data = "<credentials>")]
 async fn log_in(
     db: Db<'_>,
     credentials: JsonBody<'_, Credentials>,
     cookies: &CookieJar<'_>,
     settings: &State<Settings>,
+    throttle: &State<LoginThrottle>,
+    client: Option<IpAddr>,
 ) -> AppResult<Json<UserView>> {
     let Credentials { uid, password } = body(credentials)?;
-    let (user, token) = accounts::log_in(&db, &uid, &password, settings.session_days).await?;
+    let (user, token) = accounts::log_in(
+        &db,
+        throttle,
+        client,
+        &uid,
+        &password,
+        settings.session_days,
+    )
+    .await?;
     session::set_cookie(cookies, token, settings);
     let user_id = user.id;
     let count = db.read(move |conn| User::post_count(conn, user_id)).await?;

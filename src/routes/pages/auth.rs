@@ -6,7 +6,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{done, form_error, local_path, Layout, PageResponse, PageResult, TokenForm};
+use std::net::IpAddr;
+
 use crate::accounts;
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{csrf, session, Viewer};
 use crate::config::Settings;
 use crate::db::Db;
@@ -97,9 +100,12 @@ async fn log_in(
     db: Db<'_>,
     form: Form<LogInForm>,
     settings: &State<Settings>,
+    throttle: &State<LoginThrottle>,
+    client: Option<IpAddr>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
-    match accounts::log_in(&db, &form.uid, &form.password, settings.session_days).await {
+    let days = settings.session_days;
+    match accounts::log_in(&db, throttle, client, &form.uid, &form.password, days).await {
         Ok((user, token)) => {
             session::set_cookie(layout.cookies, token, settings);
             csrf::rotate(layout.cookies);
