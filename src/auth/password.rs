@@ -3,15 +3,15 @@
 //! parameters.
 //!
 //! Hashing is slow on purpose (tens of milliseconds of CPU), so the async
-//! functions here run it on Rocket's blocking thread pool: a burst of logins
-//! must not stall the async workers that serve every other request.
+//! functions here run it on a few dedicated low-priority threads: a burst
+//! of logins must not stall the async workers that serve every other
+//! request.
 
 use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use rocket::tokio::sync::Semaphore;
 
 use crate::error::{AppError, AppResult};
 use crate::models::fields::Password;
@@ -55,39 +55,101 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// How many hashes may run at once. Process-wide, because the CPU and
-/// memory it protects are: set once at start-up (the first call wins;
-/// later apps in the same process, as in tests, share it).
-static CONCURRENT_HASHES: OnceLock<Semaphore> = OnceLock::new();
+/// The threads that hash, shared by the whole process (the CPU and memory
+/// they use are): set up once at start-up; the first call wins, and later
+/// apps in the same process, as in tests, share them.
+static HASHERS: OnceLock<Hashers> = OnceLock::new();
 
-/// Bounds concurrent hashing to `limit` (default: the number of cores), so
-/// a login storm queues logins instead of starving every other request.
-pub fn limit_concurrency(limit: Option<usize>) {
-    let _ = CONCURRENT_HASHES.set(Semaphore::new(limit.unwrap_or_else(cores).max(1)));
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few threads of low CPU priority that do all the password hashing.
+///
+/// Their number bounds how many hashes run at once (each takes ~19 MiB and
+/// tens of milliseconds of a core); more wait in the queue. Their priority
+/// (nice 10 on Linux) makes the OS run request handlers first when the CPU
+/// is busy, so a login storm slows logins, not page views.
+struct Hashers {
+    queue: std::sync::mpsc::Sender<Job>,
+}
+
+impl Hashers {
+    fn start(threads: usize) -> Hashers {
+        let (queue, jobs) = std::sync::mpsc::channel::<Job>();
+        let jobs = std::sync::Arc::new(std::sync::Mutex::new(jobs));
+        for n in 0..threads.max(1) {
+            let jobs = std::sync::Arc::clone(&jobs);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // the process is ending
+                        }
+                    }
+                });
+            if let Err(error) = spawned {
+                log::error!("cannot start a password hashing thread: {error}");
+            }
+        }
+        Hashers { queue }
+    }
+
+    /// Runs `work` on a hashing thread and waits for its answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let (answer, answered) = rocket::tokio::sync::oneshot::channel();
+        self.queue
+            .send(Box::new(move || {
+                let _ = answer.send(work());
+            }))
+            .map_err(|_| AppError::Internal("the password hashing threads are gone".into()))?;
+        answered
+            .await
+            .map_err(|_| AppError::Internal("a password hashing thread failed".into()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // On Linux, PRIO_PROCESS with id 0 sets the calling thread's nice value.
+    // SAFETY: setpriority has no memory-safety preconditions.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
+
+/// Starts `threads` hashing threads (default: the number of cores).
+pub fn limit_concurrency(threads: Option<usize>) {
+    HASHERS.get_or_init(|| Hashers::start(threads.unwrap_or_else(cores)));
 }
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-fn permits() -> &'static Semaphore {
-    CONCURRENT_HASHES.get_or_init(|| Semaphore::new(cores()))
+fn hashers() -> &'static Hashers {
+    HASHERS.get_or_init(|| Hashers::start(cores()))
 }
 
-/// [`hash_blocking`], off the async workers, when a permit is free.
+/// [`hash_blocking`], on a hashing thread.
 pub async fn hash(password: Password) -> AppResult<String> {
-    let _permit = permits().acquire().await.map_err(AppError::internal)?;
-    rocket::tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(AppError::internal)?
+    hashers().run(move || hash_blocking(&password)).await?
 }
 
-/// [`verify_blocking`], off the async workers, when a permit is free.
+/// [`verify_blocking`], on a hashing thread.
 pub async fn verify(candidate: String, stored: Option<String>) -> AppResult<bool> {
-    let _permit = permits().acquire().await.map_err(AppError::internal)?;
-    rocket::tokio::task::spawn_blocking(move || verify_blocking(&candidate, stored.as_deref()))
+    hashers()
+        .run(move || verify_blocking(&candidate, stored.as_deref()))
         .await
-        .map_err(AppError::internal)
 }
 
 #[cfg(test)]
