@@ -346,4 +346,61 @@ mod tests {
         assert!(PostContent::parse("nul\0byte").is_err());
         assert!(PostContent::parse("\n\n  ").is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn an_accepted_uid_parses_back_to_itself(raw in "\\PC{0,40}") {
+                if let Ok(uid) = Uid::parse(&raw) {
+                    prop_assert_eq!(Uid::parse(uid.as_str()).unwrap(), uid.clone());
+                    prop_assert!(uid.as_str().len() >= 3 && uid.as_str().len() <= 32);
+                }
+            }
+
+            #[test]
+            fn every_well_formed_uid_is_accepted_unchanged(raw in "[a-z0-9_-]{3,32}") {
+                let uid = Uid::parse(&raw).unwrap();
+                prop_assert_eq!(uid.as_str(), raw.as_str());
+            }
+
+            #[test]
+            fn accepted_names_and_titles_round_trip(raw in "\\PC{0,250}") {
+                if let Ok(name) = PersonName::parse(&raw) {
+                    prop_assert_eq!(PersonName::parse(name.as_str()).unwrap(), name.clone());
+                    prop_assert_eq!(name.as_str(), raw.trim());
+                }
+                if let Ok(title) = PostTitle::parse(&raw) {
+                    prop_assert_eq!(PostTitle::parse(title.as_str()).unwrap(), title.clone());
+                    prop_assert!(title.as_str().chars().count() <= 200);
+                }
+            }
+
+            #[test]
+            fn control_characters_never_get_into_a_title(
+                before in "[a-z ]{0,10}", control in proptest::char::range('\u{0}', '\u{1f}'), after in "[a-z ]{0,10}"
+            ) {
+                let raw = format!("{before}{control}{after}");
+                if let Ok(title) = PostTitle::parse(&raw) {
+                    prop_assert!(!title.as_str().chars().any(char::is_control), "{:?}", title);
+                }
+            }
+
+            #[test]
+            fn accepted_content_round_trips(raw in "\\PC{0,300}") {
+                if let Ok(content) = PostContent::parse(&raw) {
+                    prop_assert_eq!(PostContent::parse(content.as_str()).unwrap(), content.clone());
+                }
+            }
+
+            #[test]
+            fn accepted_emails_round_trip(raw in "[a-zA-Z0-9.+_-]{0,12}@?[a-z0-9.-]{0,12}") {
+                if let Ok(email) = Email::parse(&raw) {
+                    prop_assert_eq!(Email::parse(email.as_str()).unwrap(), email.clone());
+                }
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod browser;
 mod helpers;
+mod hostile;
 
 mod authorization;
 mod database;
