@@ -337,3 +337,169 @@ async fn someone_elses_draft_cannot_be_changed_and_is_not_revealed() {
     )
     .await;
 }
+
+/// The pages' write routes, by the same matrix. Anonymous visitors are sent
+/// to the login form (303 to `/login`); others get 403; every refusal
+/// leaves the database unchanged. Each form carries a valid CSRF token, so
+/// only the authorization is being tested.
+mod pages {
+    use rocket::http::Status;
+
+    use crate::browser::Browser;
+    use crate::helpers::{spawn_app, TestApp, PASSWORD};
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Who {
+        Anonymous,
+        Other,
+        Owner,
+        Admin,
+    }
+
+    struct Ids {
+        owner: i32,
+        post: i32,
+    }
+
+    /// (route, form fields, who may): the route is built from the ids.
+    /// A write route: its path, its form fields, and who may use it.
+    type Row = (String, Vec<(&'static str, &'static str)>, &'static [Who]);
+
+    fn routes(ids: &Ids) -> Vec<Row> {
+        let (o, p) = (ids.owner, ids.post);
+        let owner_or_admin: &[Who] = &[Who::Owner, Who::Admin];
+        vec![
+            (
+                format!("/posts/{p}/edit"),
+                vec![
+                    ("title", "Changed"),
+                    ("content", "c"),
+                    ("published", "true"),
+                ],
+                owner_or_admin,
+            ),
+            (format!("/posts/{p}/delete"), vec![], owner_or_admin),
+            (
+                format!("/users/{o}/edit"),
+                vec![("name", "Changed"), ("email", ""), ("dob", "")],
+                owner_or_admin,
+            ),
+            (
+                format!("/users/{o}/password"),
+                vec![
+                    ("current_password", PASSWORD),
+                    ("password", "a new password"),
+                    ("confirm", "a new password"),
+                ],
+                owner_or_admin,
+            ),
+            (format!("/users/{o}/delete"), vec![], owner_or_admin),
+            (
+                format!("/admin/users/{o}/role"),
+                vec![("role", "admin")],
+                &[Who::Admin],
+            ),
+            (
+                "/posts/new".to_owned(),
+                vec![("title", "New"), ("content", "c"), ("published", "true")],
+                &[Who::Other, Who::Owner, Who::Admin],
+            ),
+        ]
+    }
+
+    async fn cast(app: &TestApp) -> Ids {
+        let owner = app.create_user("owner").await;
+        app.create_user("other").await;
+        app.create_admin("admin").await;
+        let post = app.create_post(&owner, "owned", true).await;
+        Ids {
+            owner: owner.id,
+            post,
+        }
+    }
+
+    async fn browser_for<'a>(app: &'a TestApp, who: Who) -> Browser<'a> {
+        let mut browser = Browser::new(app);
+        match who {
+            Who::Anonymous => {
+                browser.get("/").await;
+            }
+            Who::Other => drop(browser.log_in("other", PASSWORD).await),
+            Who::Owner => drop(browser.log_in("owner", PASSWORD).await),
+            Who::Admin => drop(browser.log_in("admin", PASSWORD).await),
+        }
+        browser
+    }
+
+    async fn submit(
+        browser: &mut Browser<'_>,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> crate::browser::Page {
+        // The login form is on every visitor's reach and carries the token.
+        let token = browser.get("/login").await.csrf_token();
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        browser.post(path, &all).await
+    }
+
+    #[rocket::async_test]
+    async fn refusals_change_nothing() {
+        let app = spawn_app().await;
+        let ids = cast(&app).await;
+        for who in [Who::Anonymous, Who::Other, Who::Owner, Who::Admin] {
+            let mut browser = browser_for(&app, who).await;
+            for (path, fields, allowed) in routes(&ids) {
+                if allowed.contains(&who) {
+                    continue;
+                }
+                let before = app.snapshot();
+                let page = submit(&mut browser, &path, &fields).await;
+                if who == Who::Anonymous {
+                    assert_eq!(page.status, Status::SeeOther, "{path} as {who:?}");
+                    assert!(
+                        page.location.as_deref().unwrap_or("").starts_with("/login"),
+                        "{path}"
+                    );
+                } else {
+                    assert_eq!(page.status, Status::Forbidden, "{path} as {who:?}");
+                }
+                assert_eq!(
+                    app.snapshot(),
+                    before,
+                    "{path} as {who:?} changed the database"
+                );
+            }
+        }
+    }
+
+    #[rocket::async_test]
+    async fn the_allowed_succeed() {
+        let probe = spawn_app().await;
+        let ids = cast(&probe).await;
+        let rows = routes(&ids);
+        drop(probe);
+        for (index, (_, _, allowed)) in rows.iter().enumerate() {
+            for who in allowed.iter().copied() {
+                // A fresh app each time: a success changes things.
+                let app = spawn_app().await;
+                let ids = cast(&app).await;
+                let (path, fields, _) = routes(&ids).swap_remove(index);
+                let mut browser = browser_for(&app, who).await;
+                let before = app.snapshot();
+                let page = submit(&mut browser, &path, &fields).await;
+                assert_eq!(
+                    page.status,
+                    Status::SeeOther,
+                    "{path} as {who:?}: {}",
+                    page.html
+                );
+                assert!(
+                    !page.location.as_deref().unwrap_or("").starts_with("/login"),
+                    "{path} as {who:?}"
+                );
+                assert_ne!(app.snapshot(), before, "{path} as {who:?} changed nothing");
+            }
+        }
+    }
+}

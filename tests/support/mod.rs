@@ -43,7 +43,8 @@ pub fn command(folder: &Path, database: &Path) -> Command {
             format!("{{portfolio={{url=\"{}\"}}}}", database.display()),
         )
         .env("ROCKET_SECRET_KEY", SECRET_KEY)
-        .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_BACKTRACE", "1");
     if let Some(volume) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
         command.env("ROCKET_VOLUME_DIR", volume);
     }
@@ -86,6 +87,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Whatever a test did, the server must never have panicked.
+        if !std::thread::panicking() {
+            let log = self.log_text();
+            assert!(!log.contains("panicked at"), "the server panicked:\n{log}");
+        }
     }
 }
 
