@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_yaml::Value;
-use support::{repository, start, text, ADMIN_PASSWORD, BINARY, SECRET_KEY};
+use support::{repository, running_as_root, start, text, ADMIN_PASSWORD, BINARY, SECRET_KEY};
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(repository().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -239,14 +239,6 @@ fn make_readable(path: &Path) {
             make_readable(&entry.unwrap().path());
         }
     }
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// The image's command line: its environment (the database moved to our

@@ -6,13 +6,12 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use portfolio::db::schema::posts;
-use support::{command, start, text, ADMIN_PASSWORD};
+use support::{command, running_as_root, start, text, ADMIN_PASSWORD};
 
 fn count_posts(database: &Path) -> i64 {
     let mut conn = portfolio::db::establish(database.to_str().unwrap()).unwrap();
@@ -121,14 +120,6 @@ fn kill_9_mid_stream_loses_no_acknowledged_post() {
         .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
     assert_eq!(restarted.request("GET", "/health", None, None).status, 200);
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// Runs the server briefly; it must refuse to start. Returns its output.

@@ -225,3 +225,13 @@ pub fn request(
         cookie,
     }
 }
+
+/// Root ignores file permissions; tests that need them run the server as
+/// an ordinary user instead.
+pub fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
