@@ -8,6 +8,7 @@ mod hostile;
 mod authorization;
 mod database;
 mod errors;
+mod openapi;
 mod pages;
 mod posts;
 mod sessions;

@@ -3,6 +3,7 @@
 //! Every error, including Rocket's own (unknown route, body over the limit),
 //! answers `{"error": {"status": N, "message": "...", "fields": {...}}}`.
 
+pub mod openapi;
 pub mod posts;
 pub mod session;
 pub mod users;
@@ -26,7 +27,13 @@ pub fn body<T>(body: JsonBody<'_, T>) -> Result<T, AppError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    [users::routes(), posts::routes(), session::routes()].concat()
+    [
+        users::routes(),
+        posts::routes(),
+        session::routes(),
+        openapi::routes(),
+    ]
+    .concat()
 }
 
 pub fn catchers() -> Vec<Catcher> {
