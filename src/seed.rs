@@ -209,10 +209,23 @@ pub fn seed_if_empty(
     let generated = admin_password.is_none();
     let admin_password =
         admin_password.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20));
-    let mut accounts = vec![admin_account(&admin_password)?];
-    for demo in DEMOS {
-        accounts.push(demo_account(demo)?);
-    }
+    // Seven argon2 hashes are most of a first start: compute them on all
+    // cores at once.
+    let accounts: Vec<Account> = std::thread::scope(|scope| {
+        let admin = scope.spawn(|| admin_account(&admin_password));
+        let demos: Vec<_> = DEMOS
+            .iter()
+            .map(|demo| scope.spawn(move || demo_account(demo)))
+            .collect();
+        std::iter::once(admin)
+            .chain(demos)
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(invalid("account (hashing failed)")))
+            })
+            .collect::<AppResult<Vec<_>>>()
+    })?;
 
     let outcome = conn.immediate_transaction(|conn| {
         if User::count(conn)? > 0 {
