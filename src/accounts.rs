@@ -35,7 +35,7 @@ pub async fn log_in(
 ) -> AppResult<(User, String)> {
     let keys = throttle::keys(uid, client);
     throttle
-        .check(&keys)
+        .reserve(&keys)
         .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
     let uid = uid.to_owned();
     let lookup = uid.clone();
@@ -50,13 +50,11 @@ pub async fn log_in(
             let token = db
                 .write(move |conn| session::start(conn, user_id, session_days))
                 .await?;
-            throttle.record_success(&uid);
+            throttle.record_success(&keys);
             Ok((user, token))
         }
-        _ => {
-            throttle.record_failure(&keys);
-            Err(AppError::Unauthorized("wrong user name or password"))
-        }
+        // The slots the attempt reserved stay taken: it failed.
+        _ => Err(AppError::Unauthorized("wrong user name or password")),
     }
 }
 

@@ -38,6 +38,10 @@ struct Defaults {
     /// Rocket's release default is "critical", which would hide the
     /// one-line-per-request log; keep it everywhere unless configured.
     log_level: &'static str,
+    /// Rocket trusts `X-Real-IP` by default; a client could then pick its
+    /// own address and dodge the per-address login throttle. Only a proxy
+    /// that sets the header should be trusted: configure `ip_header` then.
+    ip_header: bool,
 }
 
 impl Default for Defaults {
@@ -45,9 +49,10 @@ impl Default for Defaults {
         Defaults {
             port: DEFAULT_PORT,
             databases: serde_json::json!({ "portfolio": { "url": DEFAULT_DATABASE_URL } }),
-            limits: serde_json::json!({ "json": "1 MiB", "form": "64 KiB" }),
+            limits: serde_json::json!({ "json": "1 MiB", "form": "256 KiB" }),
             seed: true,
             log_level: "normal",
+            ip_header: false,
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum AppError {
     },
     #[error("the request body is larger than the configured limit")]
     PayloadTooLarge,
+    #[error("the request body must be JSON, sent with Content-Type: application/json")]
+    UnsupportedMediaType,
     /// Well-formed input that breaks a rule.
     #[error("{message}")]
     Validation {
@@ -68,6 +70,7 @@ impl AppError {
             AppError::NotFound => Status::NotFound,
             AppError::Conflict { .. } => Status::Conflict,
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
+            AppError::UnsupportedMediaType => Status::UnsupportedMediaType,
             AppError::Validation { .. } => Status::UnprocessableEntity,
             AppError::TooManyRequests(_) => Status::TooManyRequests,
             AppError::Busy => Status::ServiceUnavailable,
@@ -251,7 +254,11 @@ impl StatusError {
 
 impl<'r> Responder<'r, 'static> for StatusError {
     fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'static> {
-        Ok(json_error(self.0, self.message(), None))
+        let mut response = json_error(self.0, self.message(), None);
+        if self.0 == Status::ServiceUnavailable {
+            response.set_header(Header::new("Retry-After", "1"));
+        }
+        Ok(response)
     }
 }
 

@@ -1,8 +1,14 @@
 //! Login throttling: after too many failed logins for one account, or from
 //! one client address, within a window, further attempts are refused with
 //! 429 and `Retry-After` until the oldest failure leaves the window. A
-//! success clears the account's count. Nothing is locked for good: every
-//! failure expires, so the throttle cannot keep the admin out forever.
+//! success clears the account's count. Every failure expires, so past
+//! mistakes lock nobody out for good; an attacker who keeps failing keeps an
+//! account throttled only while they keep at it, and runs out of attempts on
+//! their own address first.
+//!
+//! An attempt takes its slot *before* the password is checked (and gives it
+//! back on success), so a burst of parallel guesses cannot all slip past the
+//! count while the slow hashes run.
 //!
 //! Counts live in memory, per process: a restart forgets them, and several
 //! instances count separately.
@@ -55,8 +61,10 @@ impl LoginThrottle {
         work(&mut failures)
     }
 
-    /// `Err(wait)` when any key has used up its attempts.
-    pub fn check(&self, keys: &[String]) -> Result<(), Duration> {
+    /// Takes a slot for an attempt on every key, or `Err(wait)` when any key
+    /// has used up its attempts. The attempt counts as a failure unless
+    /// [`LoginThrottle::record_success`] gives the slots back.
+    pub fn reserve(&self, keys: &[String]) -> Result<(), Duration> {
         self.with_failures(|failures| {
             let wait = keys
                 .iter()
@@ -65,29 +73,30 @@ impl LoginThrottle {
                 .filter_map(|times| times.front())
                 .map(|oldest| self.window.saturating_sub(oldest.elapsed()))
                 .max();
-            match wait {
-                Some(wait) => Err(wait.max(Duration::from_secs(1))),
-                None => Ok(()),
+            if let Some(wait) = wait {
+                return Err(wait.max(Duration::from_secs(1)));
             }
-        })
-    }
-
-    pub fn record_failure(&self, keys: &[String]) {
-        self.with_failures(|failures| {
             for key in keys {
                 failures
                     .entry(key.clone())
                     .or_default()
                     .push_back(Instant::now());
             }
-        });
+            Ok(())
+        })
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub fn record_success(&self, uid: &str) {
-        let account = format!("account:{}", uid.trim().to_lowercase());
+    /// A successful login clears the account's failures (the first key) and
+    /// gives back the slot its attempt took on the others (the address).
+    pub fn record_success(&self, keys: &[String]) {
         self.with_failures(|failures| {
-            failures.remove(&account);
+            for (index, key) in keys.iter().enumerate() {
+                if index == 0 {
+                    failures.remove(key);
+                } else if let Some(times) = failures.get_mut(key) {
+                    times.pop_back();
+                }
+            }
         });
     }
 }
@@ -101,32 +110,36 @@ mod tests {
         let throttle = LoginThrottle::new(5, Duration::from_secs(900));
         let keys = keys("Toby", None);
         for _ in 0..5 {
-            assert!(throttle.check(&keys).is_ok());
-            throttle.record_failure(&keys);
+            assert!(throttle.reserve(&keys).is_ok());
         }
-        let wait = throttle.check(&keys).unwrap_err();
+        let wait = throttle.reserve(&keys).unwrap_err();
         assert!(
             wait > Duration::from_secs(890) && wait <= Duration::from_secs(900),
             "{wait:?}"
         );
         assert!(
-            throttle.check(&super::keys("toby", None)).is_err(),
+            throttle.reserve(&super::keys("toby", None)).is_err(),
             "case does not matter"
         );
     }
 
     #[test]
-    fn a_success_clears_the_account_but_not_the_address() {
+    fn a_success_clears_the_account_and_returns_the_addresss_slot() {
         let throttle = LoginThrottle::new(2, Duration::from_secs(900));
         let ip = Some("192.0.2.1".parse().unwrap());
         let keys = keys("hop", ip);
-        throttle.record_failure(&keys);
-        throttle.record_failure(&keys);
-        throttle.record_success("hop");
-        assert!(throttle.check(&super::keys("hop", None)).is_ok());
+        throttle.reserve(&keys).unwrap(); // a failure
+        throttle.reserve(&keys).unwrap(); // an attempt that succeeds:
+        throttle.record_success(&keys);
+        // The address keeps only its one failure: one more attempt fits.
+        assert!(throttle.reserve(&super::keys("niko", ip)).is_ok());
         assert!(
-            throttle.check(&keys).is_err(),
-            "the address is still throttled"
+            throttle.reserve(&super::keys("lex", ip)).is_err(),
+            "now the address is full"
+        );
+        assert!(
+            throttle.reserve(&super::keys("hop", None)).is_ok(),
+            "the account is clear"
         );
     }
 
@@ -134,9 +147,9 @@ mod tests {
     fn failures_expire() {
         let throttle = LoginThrottle::new(1, Duration::from_millis(50));
         let keys = keys("admin", None);
-        throttle.record_failure(&keys);
-        assert!(throttle.check(&keys).is_err());
+        throttle.reserve(&keys).unwrap();
+        assert!(throttle.reserve(&keys).is_err());
         std::thread::sleep(Duration::from_millis(60));
-        assert!(throttle.check(&keys).is_ok());
+        assert!(throttle.reserve(&keys).is_ok());
     }
 }

@@ -67,6 +67,14 @@ impl ViewCounter {
         self.lock().views.get(&post_id).copied().unwrap_or(0)
     }
 
+    /// Puts back a batch that could not be written, to try again later.
+    pub fn restore(&self, batch: HashMap<i32, i32>) {
+        let mut pending = self.lock();
+        for (id, views) in batch {
+            *pending.views.entry(id).or_insert(0) += views;
+        }
+    }
+
     /// Everything not written yet (at shutdown).
     pub fn take_all(&self) -> HashMap<i32, i32> {
         std::mem::take(&mut self.lock().views)

@@ -116,11 +116,11 @@ async fn bodies_over_the_limits_are_413() {
     .await;
     assert_eq!(status, Status::PayloadTooLarge);
 
-    // Forms have their own, smaller limit (64 KiB).
+    // Forms have their own, smaller limit (256 KiB).
     let before = app.snapshot();
     let form = format!(
         "uid=abc&name=n&email=&dob=&password=longenough&csrf_token=x&extra={}",
-        "z".repeat(70 * 1024)
+        "z".repeat(300 * 1024)
     );
     let response = app
         .client
@@ -265,4 +265,30 @@ proptest! {
             other => prop_assert!(false, "unexpected {} for {:?}: {}", other, title, body),
         }
     }
+}
+
+#[rocket::async_test]
+async fn a_json_body_not_sent_as_json_is_415_so_forms_cannot_forge_it() {
+    let app = spawn_app().await;
+    app.create_user("victim").await;
+    let before = app.snapshot();
+    // What a cross-site <form enctype="text/plain"> can send.
+    for kind in [
+        ContentType::Plain,
+        ContentType::Form,
+        ContentType::new("multipart", "form-data"),
+    ] {
+        let response = app
+            .client
+            .post("/api/session")
+            .header(kind.clone())
+            .body(json!({"uid": "victim", "password": crate::helpers::PASSWORD}).to_string())
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::UnsupportedMediaType, "{kind}");
+        assert!(response.headers().get_one("Set-Cookie").is_none());
+    }
+    let no_type = app.client.post("/api/users").body("{}").dispatch().await;
+    assert_eq!(no_type.status(), Status::UnsupportedMediaType);
+    assert_eq!(app.snapshot(), before);
 }

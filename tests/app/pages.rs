@@ -174,6 +174,7 @@ async fn login_never_redirects_to_another_site() {
         "https://evil.example/",
         "//evil.example/",
         "/\\evil.example",
+        "/a b",
         "javascript:alert(1)",
     ] {
         let mut browser = Browser::new(&app);
@@ -365,6 +366,7 @@ async fn cookies_are_secure_when_configured_for_https() {
     let login = app
         .client
         .post("/api/session")
+        .header(rocket::http::ContentType::JSON)
         .body(serde_json::json!({"uid": "secure", "password": PASSWORD}).to_string())
         .dispatch()
         .await;

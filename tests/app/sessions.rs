@@ -12,6 +12,7 @@ async fn logging_in_sets_a_private_httponly_lax_cookie() {
     let response = app
         .client
         .post("/api/session")
+        .header(rocket::http::ContentType::JSON)
         .body(json!({"uid": "cookie", "password": PASSWORD}).to_string())
         .dispatch()
         .await;
@@ -152,6 +153,32 @@ async fn deleting_a_user_ends_their_sessions() {
     assert_eq!(
         app.get("/api/posts", Some(&user)).await.status,
         Status::Unauthorized
+    );
+}
+
+#[rocket::async_test]
+async fn a_stale_cookie_is_removed_with_the_401() {
+    let app = spawn_app().await;
+    let user = app.create_user("stale").await;
+    app.delete("/api/session", Some(&user)).await;
+    let response = app
+        .client
+        .get("/api/posts")
+        .cookie(rocket::http::Cookie::new(
+            "portfolio_session",
+            user.cookie.clone(),
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Unauthorized);
+    let removal = response
+        .headers()
+        .get_one("Set-Cookie")
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        removal.starts_with("portfolio_session=;") && removal.contains("Max-Age=0"),
+        "{removal}"
     );
 }
 

@@ -69,7 +69,7 @@ async fn show(
 async fn create(
     db: Db<'_>,
     author: CurrentUser,
-    draft: JsonBody<'_, PostDraft>,
+    draft: JsonBody<PostDraft>,
 ) -> AppResult<Created<Json<PostView>>> {
     let new = body(draft)?.validate()?;
     let post = db
@@ -85,7 +85,7 @@ async fn update(
     db: Db<'_>,
     actor: CurrentUser,
     id: i32,
-    patch: JsonBody<'_, PostPatch>,
+    patch: JsonBody<PostPatch>,
 ) -> AppResult<Json<PostView>> {
     let changes = body(patch)?.validate()?;
     let post = db

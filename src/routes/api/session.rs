@@ -34,7 +34,7 @@ struct Credentials {
 #[post("/session", data = "<credentials>")]
 async fn log_in(
     db: Db<'_>,
-    credentials: JsonBody<'_, Credentials>,
+    credentials: JsonBody<Credentials>,
     cookies: &CookieJar<'_>,
     settings: &State<Settings>,
     throttle: &State<LoginThrottle>,

@@ -20,7 +20,7 @@ pub fn routes() -> Vec<Route> {
 /// `POST /api/users`: sign up. 201 with the account and its `Location`;
 /// 409 if the uid or email is taken; 422 naming each invalid field.
 #[post("/users", data = "<form>")]
-async fn create(db: Db<'_>, form: JsonBody<'_, SignUp>) -> AppResult<Created<Json<UserView>>> {
+async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserView>>> {
     let user = accounts::sign_up(&db, &body(form)?).await?;
     let view = UserView::new(&user, 0, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
@@ -66,7 +66,7 @@ async fn update(
     db: Db<'_>,
     actor: CurrentUser,
     id: i32,
-    patch: JsonBody<'_, UserPatch>,
+    patch: JsonBody<UserPatch>,
 ) -> AppResult<Json<UserView>> {
     let user = accounts::update(&db, &actor, id, body(patch)?).await?;
     let count = db.read(move |conn| User::post_count(conn, id)).await?;

@@ -167,14 +167,17 @@ pub fn form_error(
 }
 
 /// Only a path on this site may be a redirect target after login: anything
-/// else (another host, `//host`, a scheme) goes home instead.
+/// else (another host, `//host`, a scheme, or text that is not a valid
+/// path such as `/a b`) goes home instead.
 pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.starts_with("/\\")
-                && !path.chars().any(|c| c.is_control() || c == '\\') =>
+                && !path.chars().any(|c| c.is_control() || c == '\\')
+                // Also a valid URI, or the redirect itself would fail (500).
+                && Origin::parse(path).is_ok() =>
         {
             path.to_owned()
         }
@@ -213,6 +216,9 @@ pub fn pager(uri: &Origin<'_>, page: Page, total: i64) -> Value {
 /// back here afterwards.
 #[rocket::catch(401)]
 fn log_in_first(request: &Request<'_>) -> Flash<Redirect> {
+    // Cookies set before a guard failed are dropped: remove a stale session
+    // cookie here, where it sticks.
+    crate::auth::session::remove_cookie(request.cookies());
     let here = request.uri().to_string();
     let target = format!(
         "/login?next={}",

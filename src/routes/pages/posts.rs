@@ -58,8 +58,15 @@ async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i3
     let (unwritten, batch) = views.record(id);
     item.post.views += unwritten;
     if let Some(batch) = batch {
-        db.write(move |conn| post_views::write_batch(conn, &batch))
-            .await?;
+        // Views are a statistic: a busy writer must not fail the page.
+        let retry = batch.clone();
+        if let Err(error) = db
+            .write(move |conn| post_views::write_batch(conn, &batch))
+            .await
+        {
+            log::warn!("post views not written yet: {error}");
+            views.restore(retry);
+        }
     }
     let can_edit = layout
         .viewer
