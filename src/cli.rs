@@ -109,7 +109,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
     match command {
         Command::Serve => Err(Failure("`serve` is run by main".into())),
         Command::Db(DbCommand::Migrate) => {
-            let mut conn = db::prepare(&url)?;
+            let (mut conn, _claim) = db::prepare(&url)?;
             let status = db::migration_status(&mut conn)?;
             writeln!(
                 out,
@@ -119,7 +119,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             Ok(())
         }
         Command::Db(DbCommand::Status) => {
-            let mut conn = open_existing(&url)?;
+            let (mut conn, _claim) = open_existing(&url)?;
             let status = db::migration_status(&mut conn)?;
             for version in &status.applied {
                 writeln!(out, "applied  {version}")?;
@@ -133,7 +133,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             Ok(())
         }
         Command::Db(DbCommand::Rollback { steps }) => {
-            let mut conn = open_existing(&url)?;
+            let (mut conn, _claim) = open_existing(&url)?;
             let reverted = db::rollback(&mut conn, steps)?;
             if reverted.is_empty() {
                 writeln!(out, "nothing to roll back")?;
@@ -144,7 +144,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             Ok(())
         }
         Command::Db(DbCommand::Seed) => {
-            let mut conn = db::prepare(&url)?;
+            let (mut conn, _claim) = db::prepare(&url)?;
             let outcome = seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
                 .map_err(describe)?;
             for line in seed::describe(&outcome) {
@@ -158,7 +158,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             email,
             admin,
         }) => {
-            let mut conn = db::prepare(&url)?;
+            let (mut conn, _claim) = db::prepare(&url)?;
             let raw = read_password()?;
             let form = SignUp {
                 uid,
@@ -183,7 +183,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             Ok(())
         }
         Command::User(UserCommand::SetPassword { uid }) => {
-            let mut conn = open_existing(&url)?;
+            let (mut conn, _claim) = open_existing(&url)?;
             let user = User::find_by_uid(&mut conn, &uid)
                 .map_err(describe)?
                 .ok_or_else(|| Failure(format!("there is no user {uid}")))?;
@@ -228,8 +228,9 @@ fn describe(error: AppError) -> Failure {
 }
 
 /// Opens a database that must already exist (inspecting a path that does
-/// not should not create an empty database there).
-fn open_existing(url: &str) -> Result<DbConnection, Failure> {
+/// not should not create an empty database there), with the shared claim
+/// that keeps `restore` from swapping it meanwhile.
+fn open_existing(url: &str) -> Result<(DbConnection, Option<db::ServerLock>), Failure> {
     let file = db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
     if !file.is_file() {
         return Err(Failure(format!(
@@ -237,7 +238,8 @@ fn open_existing(url: &str) -> Result<DbConnection, Failure> {
             file.display()
         )));
     }
-    Ok(db::establish(url)?)
+    let claim = db::lock_shared(url)?;
+    Ok((db::establish(url)?, claim))
 }
 
 /// The password, from a prompt (typed twice, not echoed) on a terminal, or
@@ -272,7 +274,7 @@ fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
     let target_text = target
         .to_str()
         .ok_or_else(|| Failure("the backup path must be valid UTF-8".into()))?;
-    let mut conn = open_existing(url)?;
+    let (mut conn, _claim) = open_existing(url)?;
     db::vacuum_into(&mut conn, target_text).map_err(|e| Failure(format!("backup failed: {e}")))?;
     // Prove the copy is sound before calling it a backup.
     let mut copy = diesel::Connection::establish(target_text)?;

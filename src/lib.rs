@@ -129,8 +129,7 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
             std::fs::create_dir_all(&volume).map_err(|e| {
                 format!("cannot create the volume folder {}: {e}", volume.display())
             })?;
-            let mut conn = db::prepare(&url).map_err(|e| e.to_string())?;
-            let lock = db::lock_shared(&url).map_err(|e| e.to_string())?;
+            let (mut conn, lock) = db::prepare(&url).map_err(|e| e.to_string())?;
             if settings.seed {
                 let outcome = seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
                     .map_err(|e| format!("cannot seed the database: {e}"))?;

@@ -390,3 +390,31 @@ fn bad_configuration_is_a_clear_error() {
         "{message}"
     );
 }
+
+#[test]
+fn maintenance_commands_and_restore_exclude_each_other() {
+    let s = setup();
+    s.ok(&["db", "migrate"], "");
+    let url = s.database.to_str().unwrap();
+    let backup = s.dir.path().join("b.db");
+    s.ok(&["backup", backup.to_str().unwrap()], "");
+
+    // While a restore holds the database, the commands that use it refuse.
+    let restoring = portfolio::db::lock_exclusive(url).unwrap();
+    for args in [
+        vec!["db", "status"],
+        vec!["db", "migrate"],
+        vec!["db", "rollback"],
+    ] {
+        assert!(s.fails(&args, "").contains("in use"), "{args:?}");
+    }
+    drop(restoring);
+
+    // While anything holds its shared claim, restore refuses.
+    let claim = portfolio::db::lock_shared(url).unwrap();
+    assert!(s
+        .fails(&["restore", backup.to_str().unwrap()], "")
+        .contains("in use"));
+    drop(claim);
+    s.ok(&["restore", backup.to_str().unwrap()], "");
+}

@@ -229,6 +229,8 @@ pub enum SetupError {
     },
     #[error("cannot migrate the database: {0}")]
     Migration(String),
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error(
         "the database has migration {0}, which this build of portfolio does not know; \
          it was written by a newer version: run that version, or restore a backup"
@@ -236,13 +238,15 @@ pub enum SetupError {
     UnknownMigration(String),
 }
 
-/// Creates the database's folder if needed, opens the database and applies
-/// any pending migrations. Returns the open connection for the next step
-/// (seeding) to use.
-pub fn prepare(url: &str) -> Result<DbConnection, SetupError> {
+/// Creates the database's folder if needed, takes the shared claim on the
+/// database (so `restore` cannot swap the file underneath), opens it and
+/// applies any pending migrations. Returns the open connection for the next
+/// step (seeding) and the claim, to hold while using the database.
+pub fn prepare(url: &str) -> Result<(DbConnection, Option<ServerLock>), SetupError> {
     if let Some(folder) = sqlite::folder_of(url) {
         create_folder(&folder)?;
     }
+    let lock = lock_shared(url)?;
     let mut conn = establish(url).map_err(|source| SetupError::Open {
         url: url.to_owned(),
         source,
@@ -251,7 +255,7 @@ pub fn prepare(url: &str) -> Result<DbConnection, SetupError> {
     for version in applied {
         log::info!("applied database migration {version}");
     }
-    Ok(conn)
+    Ok((conn, lock))
 }
 
 /// A running server's claim on its database: a shared lock on the lock file
@@ -267,7 +271,10 @@ pub enum LockError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the database is in use by a running portfolio server; stop it first")]
+    #[error(
+        "the database is in use by a running portfolio server (or a restore is in progress); \
+         stop it first, or try again when it is done"
+    )]
     InUse,
 }
 
