@@ -1,7 +1,7 @@
 //! Account use cases that mix slow password work with database writes.
 //! The API and the pages both call these, so a rule is enforced in one place.
 //!
-//! Each one hashes or verifies on the blocking pool first and only then takes
+//! Each one hashes or verifies on the hashing threads first and only then takes
 //! a pooled connection for the short write, so no connection (and no write
 //! lock) is held while argon2 runs.
 
@@ -12,13 +12,37 @@ use crate::auth::{password, session, CurrentUser};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::user::{SignUp, UserPatch};
-use crate::models::User;
+use crate::models::{NewUser, User};
+
+/// A valid sign-up with its password hashed (off the async workers).
+async fn validated_with_hash(form: &SignUp) -> AppResult<(NewUser, String)> {
+    let new = form.validate()?;
+    let hash = password::hash(new.password.clone()).await?;
+    Ok((new, hash))
+}
 
 /// Creates an account from a sign-up form.
 pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
-    let new = form.validate()?;
-    let hash = password::hash(new.password.clone()).await?;
+    let (new, hash) = validated_with_hash(form).await?;
     db.write(move |conn| User::create(conn, &new, &hash)).await
+}
+
+/// Creates an account and logs it in, in one transaction: either both
+/// happen or neither (no account left behind without its session).
+pub async fn sign_up_and_log_in(
+    db: &Db<'_>,
+    form: &SignUp,
+    session_days: u32,
+) -> AppResult<(User, String)> {
+    let (new, hash) = validated_with_hash(form).await?;
+    db.write(move |conn| {
+        conn.immediate_transaction(|conn| {
+            let user = User::create(conn, &new, &hash)?;
+            let token = session::start(conn, user.id, session_days)?;
+            Ok((user, token))
+        })
+    })
+    .await
 }
 
 /// Checks a uid and password; on success starts a session and returns the

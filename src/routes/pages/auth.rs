@@ -55,15 +55,11 @@ async fn sign_up(
         password: form.password.clone(),
         dob: Some(form.dob.clone()),
     };
-    let user = match accounts::sign_up(&db, &input).await {
-        Ok(user) => user,
+    let (user, token) = match accounts::sign_up_and_log_in(&db, &input, settings.session_days).await
+    {
+        Ok(signed_up) => signed_up,
         Err(error) => return form_error(&layout, "auth/signup", error, json!({"values": &*form})),
     };
-    let user_id = user.id;
-    let days = settings.session_days;
-    let token = db
-        .write(move |conn| session::start(conn, user_id, days))
-        .await?;
     session::set_cookie(layout.cookies, token, settings);
     csrf::rotate(layout.cookies);
     done(
