@@ -1,5 +1,6 @@
 -- Scenario 3: GET /posts/<id>, the HTML page (Markdown rendered and
--- sanitized, Tera template, and one view counted: a write per read), ids
+-- sanitized, Tera template, a view counted in memory and written in
+-- batches by the app), ids
 -- uniformly random in [BENCH_ID_MIN, BENCH_ID_MAX].
 -- Non-2xx as in get_post.lua (BENCH_COUNT=lua to count in Lua).
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
