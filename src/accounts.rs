@@ -36,7 +36,7 @@ pub async fn sign_up_and_log_in(
 ) -> AppResult<(User, String)> {
     let (new, hash) = validated_with_hash(form).await?;
     db.write(move |conn| {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let user = User::create(conn, &new, &hash)?;
             let token = session::start(conn, user.id, session_days)?;
             Ok((user, token))

@@ -42,15 +42,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         settings.login_attempts,
         std::time::Duration::from_secs(settings.login_window_secs),
     );
-    let writer = db::writer_config(&figment);
-    let figment = figment.merge((format!("databases.{}", db::WRITER), writer));
     let rocket = rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
+        .manage(db::ReadPoolHandle::default())
         .attach(db::ReadPool::fairing())
-        .attach(db::WritePool::fairing())
         .attach(AdHoc::on_shutdown("WAL checkpoint", |rocket| {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
@@ -81,20 +79,20 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 /// in memory, then fold the write-ahead log into the database file, so the
 /// file alone is a complete copy.
 async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
-    let Some(conn) = db::WritePool::get_one(rocket).await else {
+    let Some(writer) = rocket.state::<db::Writer>() else {
         return;
     };
     if let Some(counter) = rocket.state::<models::post_views::ViewCounter>() {
         let batch = counter.take_all();
-        if let Err(error) = conn
-            .run(move |c| models::post_views::write_batch(db::PooledKind::inner(c), &batch))
+        if let Err(error) = writer
+            .write(move |conn| models::post_views::write_batch(conn, &batch))
             .await
         {
             log::warn!("could not write the last post views: {error}");
         }
     }
-    match conn
-        .run(|conn| db::checkpoint(db::PooledKind::inner(conn)))
+    match writer
+        .alone(|conn| db::checkpoint(conn).map_err(error::AppError::from))
         .await
     {
         Ok(()) => log::info!("checkpointed the write-ahead log"),
@@ -123,8 +121,13 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
             return Err(rocket);
         }
     };
-    let result =
-        rocket::tokio::task::spawn_blocking(move || -> Result<Option<db::ServerLock>, String> {
+    let deadline = std::time::Duration::from_secs(
+        figment
+            .extract_inner("databases.portfolio.timeout")
+            .unwrap_or(5),
+    );
+    let result = rocket::tokio::task::spawn_blocking(
+        move || -> Result<(Option<db::ServerLock>, db::Writer), String> {
             let volume = settings.volume_dir.relative();
             std::fs::create_dir_all(&volume).map_err(|e| {
                 format!("cannot create the volume folder {}: {e}", volume.display())
@@ -139,13 +142,21 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
                     }
                 }
             }
-            Ok(lock)
-        })
-        .await;
+            let writer = db::Writer::start(&url, deadline)
+                .map_err(|e| format!("cannot open the database for writing: {e}"))?;
+            Ok((lock, writer))
+        },
+    )
+    .await;
     match result {
-        // Held as long as the app runs, so `restore` refuses meanwhile.
-        Ok(Ok(Some(lock))) => Ok(rocket.manage(lock)),
-        Ok(Ok(None)) => Ok(rocket),
+        Ok(Ok((lock, writer))) => {
+            let rocket = rocket.manage(writer);
+            // Held as long as the app runs, so `restore` refuses meanwhile.
+            Ok(match lock {
+                Some(lock) => rocket.manage(lock),
+                None => rocket,
+            })
+        }
         Ok(Err(message)) => {
             log::error!("{message}");
             Err(rocket)

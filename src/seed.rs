@@ -227,7 +227,7 @@ pub fn seed_if_empty(
             .collect::<AppResult<Vec<_>>>()
     })?;
 
-    let outcome = conn.immediate_transaction(|conn| {
+    let outcome = crate::db::write_transaction(conn, |conn| {
         if User::count(conn)? > 0 {
             return Ok(Outcome::AlreadyHadUsers);
         }

@@ -6,8 +6,10 @@
 
 pub mod schema;
 mod sqlite;
+mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use diesel::migration::MigrationSource;
@@ -25,6 +27,7 @@ pub use sqlite::{
     checkpoint, file_of, integrity_check, is_busy, lock_path, unique_violation_column, vacuum_into,
     PRAGMAS,
 };
+pub use writer::{write_transaction, Writer};
 
 /// The connection type every query in the model layer takes.
 pub type DbConnection = diesel::SqliteConnection;
@@ -34,36 +37,20 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The readers' pool: as many connections as configured, each read-only
 /// (`PRAGMA query_only`), so a write sent here by mistake fails loudly
-/// instead of competing for the lock. Handlers use [`Db`] instead.
+/// instead of competing for the lock. rocket_sync_db_pools reads its
+/// configuration and opens it at launch; handlers use [`Db`], which reads
+/// through [`ReadPoolHandle`].
 #[database("portfolio")]
 pub struct ReadPool(ReadConnection);
 
-/// The one writer: a pool of exactly one connection, so writes queue in
-/// order for it (as PocketBase does) instead of fighting over SQLite's
-/// single write lock. Its configuration is the readers' with `pool_size = 1`
-/// (see [`writer_config`]).
-#[database("portfolio_writer")]
-pub struct WritePool(WriteConnection);
-
-/// The configuration key of the writer's pool.
-pub const WRITER: &str = "portfolio_writer";
-
-/// The writer pool's settings, derived from the `portfolio` database's:
-/// the same file, one connection, the same wait (the deadline after which a
-/// queued write is answered 503).
-pub fn writer_config(figment: &rocket::figment::Figment) -> serde_json::Value {
-    let url: String = figment
-        .extract_inner(crate::config::DATABASE_URL_KEY)
-        .unwrap_or_default();
-    let timeout: u32 = figment
-        .extract_inner("databases.portfolio.timeout")
-        .unwrap_or(5);
-    serde_json::json!({ "url": url, "pool_size": 1, "timeout": timeout })
-}
+/// The r2d2 pool behind [`ReadPool`], kept by [`ReadConnection::pool`] when
+/// rocket_sync_db_pools builds it, so [`Db::read`] can take connections
+/// without rocket_sync_db_pools' two blocking-thread hops per query.
+#[derive(Default)]
+pub struct ReadPoolHandle(OnceLock<r2d2::Pool<ConnectionManager>>);
 
 /// The database, as a request guard: `db.read(|conn| ...)` and
-/// `db.write(|conn| ...)` borrow a pooled connection for the closure only,
-/// on a blocking thread, off Rocket's async workers.
+/// `db.write(|conn| ...)` lend a connection for the closure only.
 ///
 /// Unlike rocket_sync_db_pools' own guard, it holds no connection for the
 /// rest of the request. So a request never holds one connection while
@@ -76,27 +63,47 @@ impl<'r> Db<'r> {
         Db(rocket)
     }
 
-    /// Runs `work` on a read-only connection from the readers' pool.
+    /// Runs `work` on a read-only connection from the readers' pool, right
+    /// here on the async worker.
+    ///
+    /// Why not on a blocking thread: our reads are indexed lookups and
+    /// pages of 20 rows that take SQLite tens of microseconds, and in WAL
+    /// mode a reader never waits for the writer. Handing each one to a
+    /// blocking thread and back cost ten times the query itself (see
+    /// docs/PERFORMANCE.md). The connection is never held across an
+    /// `.await`, so at most one per worker is out at a time and a pool at
+    /// least as large as `workers` never makes a worker wait.
     pub async fn read<T, F>(&self, work: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T>,
     {
-        // `None` only when the pool stayed empty past its timeout.
-        let conn = ReadPool::get_one(self.0).await.ok_or(AppError::Busy)?;
-        conn.run(move |conn| work(&mut conn.0)).await
+        let pool = self
+            .0
+            .state::<ReadPoolHandle>()
+            .and_then(|handle| handle.0.get())
+            .ok_or_else(|| AppError::Internal("the readers' pool is not open".into()))?;
+        // `Err` only when the pool stayed empty past its timeout.
+        let mut conn = pool.get().map_err(|_| AppError::Busy)?;
+        work(&mut conn.0)
     }
 
     /// Runs `work` on the one writer connection, after the writes queued
-    /// before it. A queue that does not move within the pool's timeout is a
-    /// 503 with `Retry-After`, never a "database is locked" 500.
+    /// before it, and returns once its transaction is committed (see
+    /// [`Writer`]). A queue that does not move within the database's
+    /// timeout is a 503 with `Retry-After`, never a "database is locked" 500.
     pub async fn write<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = WritePool::get_one(self.0).await.ok_or(AppError::Busy)?;
-        conn.run(move |conn| work(&mut conn.0)).await
+        self.writer()?.write(work).await
+    }
+
+    /// The writer, for jobs that must run outside a transaction.
+    pub fn writer(&self) -> AppResult<&'r Writer> {
+        self.0
+            .state::<Writer>()
+            .ok_or_else(|| AppError::Internal("the writer is not running".into()))
     }
 }
 
@@ -109,101 +116,63 @@ impl<'r> FromRequest<'r> for Db<'r> {
     }
 }
 
-/// A pooled SQLite connection of one of our two kinds.
+/// A pooled, read-only SQLite connection.
 ///
-/// Newtypes of our own so that *our* pragmas are the ones in force:
+/// A newtype of our own so that *our* pragmas are the ones in force:
 /// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
-/// `busy_timeout = 1000` on every connection, too short for concurrent writers.
-pub trait PooledKind: Sized + Send + 'static {
-    /// Readers refuse to write.
-    const READ_ONLY: bool;
-    fn wrap(conn: DbConnection) -> Self;
-    fn inner(&mut self) -> &mut DbConnection;
-}
-
+/// `busy_timeout = 1000` on every connection.
 pub struct ReadConnection(DbConnection);
-pub struct WriteConnection(DbConnection);
 
-impl PooledKind for ReadConnection {
-    const READ_ONLY: bool = true;
-    fn wrap(conn: DbConnection) -> Self {
-        ReadConnection(conn)
-    }
-    fn inner(&mut self) -> &mut DbConnection {
+impl ReadConnection {
+    pub fn inner(&mut self) -> &mut DbConnection {
         &mut self.0
     }
 }
 
-impl PooledKind for WriteConnection {
-    const READ_ONLY: bool = false;
-    fn wrap(conn: DbConnection) -> Self {
-        WriteConnection(conn)
-    }
-    fn inner(&mut self) -> &mut DbConnection {
-        &mut self.0
-    }
-}
-
-/// Opens connections for a pool, each set up by [`establish`].
-pub struct ConnectionManager<C> {
+/// Opens the readers' connections, each set up by [`establish`] and made
+/// read-only.
+pub struct ConnectionManager {
     url: String,
-    kind: std::marker::PhantomData<fn() -> C>,
 }
 
-impl<C: PooledKind> ManageConnection for ConnectionManager<C> {
-    type Connection = C;
+impl ManageConnection for ConnectionManager {
+    type Connection = ReadConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<C, r2d2::Error> {
+    fn connect(&self) -> Result<ReadConnection, r2d2::Error> {
         let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-        if C::READ_ONLY {
-            sqlite::make_read_only(&mut conn).map_err(r2d2::Error::QueryError)?;
-        }
-        Ok(C::wrap(conn))
+        sqlite::make_read_only(&mut conn).map_err(r2d2::Error::QueryError)?;
+        Ok(ReadConnection(conn))
     }
 
-    fn is_valid(&self, conn: &mut C) -> Result<(), r2d2::Error> {
-        conn.inner().ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut ReadConnection) -> Result<(), r2d2::Error> {
+        conn.0.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut C) -> bool {
-        conn.inner().is_broken()
+    fn has_broken(&self, conn: &mut ReadConnection) -> bool {
+        conn.0.is_broken()
     }
-}
-
-// The result type is rocket_sync_db_pools' own (`Poolable::pool` returns it).
-#[allow(clippy::result_large_err)]
-fn build_pool<C>(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<C>
-where
-    C: PooledKind + Poolable<Manager = ConnectionManager<C>>,
-{
-    let config = Config::from(db_name, rocket)?;
-    let manager = ConnectionManager {
-        url: config.url,
-        kind: std::marker::PhantomData,
-    };
-    let pool = r2d2::Pool::builder()
-        .max_size(config.pool_size)
-        .connection_timeout(Duration::from_secs(config.timeout.into()))
-        .build(manager)?;
-    Ok(pool)
 }
 
 impl Poolable for ReadConnection {
-    type Manager = ConnectionManager<ReadConnection>;
+    type Manager = ConnectionManager;
     type Error = std::convert::Infallible;
 
+    // The result type is rocket_sync_db_pools' own.
+    #[allow(clippy::result_large_err)]
     fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
-        build_pool::<Self>(db_name, rocket)
-    }
-}
-
-impl Poolable for WriteConnection {
-    type Manager = ConnectionManager<WriteConnection>;
-    type Error = std::convert::Infallible;
-
-    fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
-        build_pool::<Self>(db_name, rocket)
+        let config = Config::from(db_name, rocket)?;
+        let manager = ConnectionManager { url: config.url };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .connection_timeout(Duration::from_secs(config.timeout.into()))
+            .build(manager)?;
+        if let Some(handle) = rocket.state::<ReadPoolHandle>() {
+            // Set once per launch; a second launch of the same instance
+            // cannot happen (ignite consumes it).
+            let _ = handle.0.set(pool.clone());
+        }
+        Ok(pool)
     }
 }
 

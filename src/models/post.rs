@@ -212,7 +212,7 @@ impl Post {
         id: i32,
         changes: &PostChanges,
     ) -> AppResult<PostWithAuthor> {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             Post::find_editable(conn, id, actor)?;
             let post = diesel::update(posts::table.find(id))
                 .set(changes)
@@ -223,7 +223,7 @@ impl Post {
     }
 
     pub fn delete(conn: &mut DbConnection, actor: &User, id: i32) -> AppResult<()> {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             Post::find_editable(conn, id, actor)?;
             diesel::delete(posts::table.find(id)).execute(conn)?;
             Ok(())

@@ -84,7 +84,7 @@ impl ViewCounter {
 /// Adds a batch of views in one transaction. Posts deleted meanwhile are
 /// simply not there to update.
 pub fn write_batch(conn: &mut DbConnection, batch: &HashMap<i32, i32>) -> AppResult<()> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         for (id, views) in batch {
             diesel::update(posts::table.find(id))
                 .set(posts::views.eq(posts::views + views))

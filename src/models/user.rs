@@ -294,7 +294,7 @@ impl User {
         changes: &UserChanges,
         keep_session: Option<i32>,
     ) -> AppResult<User> {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let current = User::find(conn, id)?;
             if current.is_admin()
                 && changes.role == Some(Role::User)
@@ -329,7 +329,7 @@ impl User {
     /// Deletes an account; its posts and sessions go with it (the foreign
     /// keys cascade). The last admin cannot be deleted.
     pub fn delete(conn: &mut DbConnection, id: i32) -> AppResult<()> {
-        conn.immediate_transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             let user = User::find(conn, id)?;
             if user.is_admin() && User::admin_count(conn)? <= 1 {
                 return Err(AppError::Conflict {

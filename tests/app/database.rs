@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use diesel_migrations::MigrationHarness;
 use portfolio::db::schema::{posts, users};
-use portfolio::db::{self, ReadPool, WritePool, MIGRATIONS};
+use portfolio::db::{self, ReadPool, MIGRATIONS};
 use portfolio::seed;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
@@ -150,7 +150,6 @@ fn pragmas(c: &mut db::DbConnection) -> (i32, String, i32, i32, i32) {
 
 #[rocket::async_test]
 async fn our_pragmas_hold_on_every_pooled_connection() {
-    use db::PooledKind;
     let app = spawn_app().await;
     // Hold several readers at once, so they are distinct connections.
     let mut readers = Vec::new();
@@ -170,11 +169,13 @@ async fn our_pragmas_hold_on_every_pooled_connection() {
         assert_eq!(synchronous, 1, "NORMAL");
         assert_eq!(query_only, 1, "readers cannot write");
     }
-    let writer = WritePool::get_one(app.client.rocket())
-        .await
+    let writer = app
+        .client
+        .rocket()
+        .state::<db::Writer>()
         .expect("the writer");
     let (timeout, journal, foreign_keys, synchronous, query_only) =
-        writer.run(|c| pragmas(c.inner())).await;
+        writer.alone(|c| Ok(pragmas(c))).await.unwrap();
     assert!(timeout >= 5000);
     assert_eq!(
         (journal.as_str(), foreign_keys, synchronous, query_only),
@@ -184,7 +185,6 @@ async fn our_pragmas_hold_on_every_pooled_connection() {
 
 #[rocket::async_test]
 async fn a_write_sent_to_a_reader_fails_instead_of_writing() {
-    use db::PooledKind;
     let app = spawn_app().await;
     app.create_user("someone").await;
     let reader = ReadPool::get_one(app.client.rocket()).await.unwrap();
@@ -341,4 +341,43 @@ async fn every_response_carries_a_request_id() {
     let (a, b) = (id(&first).unwrap(), id(&second).unwrap());
     assert_eq!(a.len(), 12);
     assert_ne!(a, b);
+}
+
+#[rocket::async_test]
+async fn a_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes_nothing() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let author = app.create_user("author").await;
+    let before = app.snapshot();
+    // Someone (say, `sqlite3` in a shell) holds the write lock for longer
+    // than the writer waits for it.
+    let mut other = app.conn();
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let response = app
+        .client
+        .post("/api/posts")
+        .header(rocket::http::ContentType::JSON)
+        .cookie(rocket::http::Cookie::new(
+            "portfolio_session",
+            author.cookie.clone(),
+        ))
+        .body(r#"{"title": "Waiting", "content": "for the lock"}"#)
+        .dispatch()
+        .await;
+    let status = response.status();
+    let retry: u64 = response
+        .headers()
+        .get_one("Retry-After")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    other.batch_execute("COMMIT").unwrap();
+    assert_eq!(status, Status::ServiceUnavailable, "{body}");
+    assert_eq!(body["error"]["status"], 503);
+    assert!(retry >= 1);
+    assert_eq!(app.snapshot(), before, "nothing written");
+    // Once the lock is free, the same request goes through.
+    app.create_post(&author, "Waiting", true).await;
 }

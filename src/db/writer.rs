@@ -1,0 +1,442 @@
+//! The one writer: a thread that owns the only connection allowed to write,
+//! and commits the writes queued for it in groups.
+//!
+//! SQLite lets one transaction write at a time. Rather than have request
+//! threads fight over that lock (and fail with SQLITE_BUSY), every write is
+//! sent here as a job, and the writer runs the jobs in the order they came:
+//!
+//! - **Group commit.** The writer takes every job already waiting (up to
+//!   [`MAX_BATCH`]), opens one `BEGIN IMMEDIATE` transaction, runs each job
+//!   inside its own savepoint, then commits once. A job that fails is rolled
+//!   back to its savepoint alone; the others still commit. Under load this
+//!   turns a thousand commits into a few, and a request's write costs two
+//!   thread hand-offs (to the writer and back) instead of a pool checkout.
+//! - **Nothing acknowledged is lost.** A job's answer is released only after
+//!   the commit that holds it succeeded; if the commit fails, every job of
+//!   the group is answered with the error instead.
+//! - **A full queue is a 503, not a hang.** Jobs wait at most the configured
+//!   deadline for a place in the queue, then the request is answered
+//!   [`AppError::Busy`] (503 with `Retry-After`).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+use rocket::tokio::sync::{mpsc, oneshot};
+
+use super::{establish, DbConnection};
+use crate::error::{AppError, AppResult};
+
+/// How many jobs may wait for the writer before new ones wait for a place.
+const QUEUE_CAPACITY: usize = 1024;
+
+/// The most jobs committed together: bounds how long the first job of a
+/// group waits for the last.
+const MAX_BATCH: usize = 256;
+
+/// Sends write jobs to the writer thread. Managed by Rocket; dropping the
+/// last one ends the thread once the queued jobs are done.
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    deadline: Duration,
+}
+
+/// The kind of closure the writer runs.
+type Work<T> = Box<dyn FnOnce(&mut DbConnection) -> AppResult<T> + Send>;
+
+enum Job {
+    /// Runs in a savepoint of the current group's transaction.
+    Grouped(Box<dyn Pending>),
+    /// Runs on its own, outside any transaction (a WAL checkpoint cannot run
+    /// inside one): the group before it is committed first.
+    Alone(Box<dyn Pending>),
+}
+
+/// A job whose closure has run (or not yet) and whose answer waits for the
+/// commit.
+trait Pending: Send {
+    /// Runs the closure: in a savepoint of the open group transaction when
+    /// `grouped`, else on the bare connection.
+    fn run(&mut self, conn: &mut DbConnection, grouped: bool);
+    /// The group committed: send the closure's own result.
+    fn answer(self: Box<Self>);
+    /// The group did not commit: send `error` instead of the result.
+    fn fail(self: Box<Self>, error: AppError);
+}
+
+struct Task<T> {
+    work: Option<Work<T>>,
+    result: Option<AppResult<T>>,
+    reply: oneshot::Sender<AppResult<T>>,
+}
+
+impl<T: Send + 'static> Pending for Task<T> {
+    fn run(&mut self, conn: &mut DbConnection, grouped: bool) {
+        let Some(work) = self.work.take() else { return };
+        self.result = Some(if grouped {
+            // A savepoint: an `Err` undoes this job's changes only.
+            conn.transaction(work)
+        } else {
+            work(conn)
+        });
+    }
+
+    fn answer(self: Box<Self>) {
+        let result = self
+            .result
+            .unwrap_or_else(|| Err(internal("a write job was answered before it ran")));
+        // The request may have gone (client hung up); its write stands.
+        let _ = self.reply.send(result);
+    }
+
+    fn fail(self: Box<Self>, error: AppError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+fn internal(message: &str) -> AppError {
+    AppError::Internal(message.into())
+}
+
+impl Writer {
+    /// Opens the writer's connection to `url` and starts its thread.
+    /// `deadline` is how long a job may wait for a place in the queue.
+    pub fn start(url: &str, deadline: Duration) -> Result<Writer, diesel::ConnectionError> {
+        let conn = establish(url)?;
+        let url = url.to_owned();
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        std::thread::Builder::new()
+            .name("portfolio-writer".into())
+            .spawn(move || run_writer(conn, &url, queue))
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+        Ok(Writer { jobs, deadline })
+    }
+
+    /// Runs `work` on the writer's connection, in a savepoint of a group
+    /// transaction, and returns its result once that group is committed.
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.send(Job::Grouped, work).await
+    }
+
+    /// Runs `work` on the writer's connection outside any transaction, after
+    /// everything queued before it is committed.
+    pub async fn alone<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.send(Job::Alone, work).await
+    }
+
+    async fn send<T, F>(&self, kind: fn(Box<dyn Pending>) -> Job, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let task = Task {
+            work: Some(Box::new(work)),
+            result: None,
+            reply,
+        };
+        self.jobs
+            .send_timeout(kind(Box::new(task)), self.deadline)
+            .await
+            .map_err(|error| match error {
+                mpsc::error::SendTimeoutError::Timeout(_) => AppError::Busy,
+                mpsc::error::SendTimeoutError::Closed(_) => internal("the writer has stopped"),
+            })?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(internal("the writer stopped before answering")))
+    }
+}
+
+/// The writer thread: takes what is queued, commits it as one group,
+/// answers, and repeats until every [`Writer`] is gone.
+fn run_writer(mut conn: DbConnection, url: &str, mut queue: mpsc::Receiver<Job>) {
+    let mut group: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.blocking_recv() {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Grouped(task) => {
+                    group.push(task);
+                    if group.len() < MAX_BATCH {
+                        next = queue.try_recv().ok();
+                    }
+                }
+                Job::Alone(mut task) => {
+                    commit_group(&mut conn, url, &mut group);
+                    if run_caught(&mut conn, task.as_mut(), false) {
+                        task.answer();
+                    } else {
+                        task.fail(internal("a write job panicked"));
+                        conn = reconnect(url, conn);
+                    }
+                    next = queue.try_recv().ok();
+                }
+            }
+        }
+        commit_group(&mut conn, url, &mut group);
+    }
+    log::debug!("the writer has stopped");
+}
+
+/// Runs `group` in one immediate transaction, one savepoint per job, and
+/// answers every job after the commit (or fails them all if it did not).
+fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pending>>) {
+    if group.is_empty() {
+        return;
+    }
+    let outcome = conn.immediate_transaction(|conn| {
+        for task in group.iter_mut() {
+            if !run_caught(conn, task.as_mut(), true) {
+                return Err(internal("a write job panicked"));
+            }
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => group.drain(..).for_each(|task| task.answer()),
+        Err(error) => {
+            log::error!(
+                "a group of {} writes was not committed: {error}",
+                group.len()
+            );
+            let busy = matches!(error, AppError::Busy);
+            for task in group.drain(..) {
+                task.fail(if busy {
+                    AppError::Busy
+                } else {
+                    internal("the write was not committed")
+                });
+            }
+            if !busy {
+                // After a panic or a failed commit the connection's state is
+                // unknown: start again from a fresh one.
+                let old = std::mem::replace(conn, reconnect_or_keep(url));
+                drop(old);
+            }
+        }
+    }
+}
+
+/// Runs one job; `false` if it panicked.
+fn run_caught(conn: &mut DbConnection, task: &mut dyn Pending, grouped: bool) -> bool {
+    catch_unwind(AssertUnwindSafe(|| task.run(conn, grouped))).is_ok()
+}
+
+fn reconnect(url: &str, old: DbConnection) -> DbConnection {
+    drop(old); // closing rolls back whatever it left open
+    reconnect_or_keep(url)
+}
+
+/// A fresh writer connection; retried until the database opens again (a
+/// writer without a connection could answer nothing).
+fn reconnect_or_keep(url: &str) -> DbConnection {
+    loop {
+        match establish(url) {
+            Ok(conn) => return conn,
+            Err(error) => {
+                log::error!("the writer cannot reopen the database: {error}");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// The transaction every write in the model layer runs in.
+///
+/// On the writer, a job already runs inside its group's `BEGIN IMMEDIATE`
+/// transaction, so this is a savepoint: an `Err` undoes this job's changes
+/// only. Anywhere else (the CLI, the seed, tests holding a connection of
+/// their own) it is a transaction of its own, begun `IMMEDIATE` so that it
+/// waits for the write lock instead of failing with SQLITE_BUSY when it
+/// later writes.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        conn.transaction(work)
+    } else {
+        conn.immediate_transaction(work)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    diesel::table! {
+        notes (id) {
+            id -> Integer,
+            body -> Text,
+        }
+    }
+
+    /// A writer over a fresh file with one table, and a second connection
+    /// to look at what it committed.
+    async fn writer_on_temp_file(deadline: Duration) -> (tempfile::TempDir, Writer, DbConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("w.db").to_str().unwrap().to_owned();
+        let writer = Writer::start(&url, deadline).unwrap();
+        writer
+            .alone(|c| {
+                c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+                    .map_err(AppError::from)
+            })
+            .await
+            .unwrap();
+        let observer = establish(&url).unwrap();
+        (dir, writer, observer)
+    }
+
+    fn count(conn: &mut DbConnection) -> i64 {
+        notes::table.count().get_result(conn).unwrap()
+    }
+
+    fn insert(body: String) -> impl FnOnce(&mut DbConnection) -> AppResult<()> + Send {
+        move |c| {
+            diesel::insert_into(notes::table)
+                .values(notes::body.eq(body))
+                .execute(c)?;
+            Ok(())
+        }
+    }
+
+    #[rocket::async_test]
+    async fn a_failed_job_is_undone_alone_and_the_rest_of_its_group_commits() {
+        let (_dir, writer, mut observer) = writer_on_temp_file(Duration::from_secs(5)).await;
+        // Sent all at once, so they queue and share group transactions.
+        let jobs = (0..200).map(|i| {
+            let writer = &writer;
+            async move {
+                let result = writer
+                    .write(move |c| {
+                        insert(format!("note {i}"))(c)?;
+                        if i % 3 == 0 {
+                            // Wrote, then failed: this write must not stand.
+                            return Err(AppError::NotFound);
+                        }
+                        Ok(())
+                    })
+                    .await;
+                (i, result)
+            }
+        });
+        let results = futures::future::join_all(jobs).await;
+        for (i, result) in &results {
+            assert_eq!(result.is_ok(), i % 3 != 0, "job {i}: {result:?}");
+        }
+        let mut kept: Vec<String> = notes::table
+            .select(notes::body)
+            .load(&mut observer)
+            .unwrap();
+        kept.sort_by_key(|body| body[5..].parse::<i32>().unwrap());
+        let expected: Vec<String> = (0..200)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("note {i}"))
+            .collect();
+        assert_eq!(
+            kept, expected,
+            "every good job kept, every failed one undone"
+        );
+    }
+
+    #[rocket::async_test]
+    async fn an_answered_write_is_already_committed() {
+        let (_dir, writer, mut observer) = writer_on_temp_file(Duration::from_secs(5)).await;
+        for i in 0..20 {
+            writer.write(insert(format!("{i}"))).await.unwrap();
+            // Another connection sees it the moment the answer arrives.
+            assert_eq!(count(&mut observer), i + 1);
+        }
+    }
+
+    #[rocket::async_test]
+    async fn a_panicking_job_fails_and_the_writer_goes_on() {
+        let (_dir, writer, mut observer) = writer_on_temp_file(Duration::from_secs(5)).await;
+        let result: AppResult<()> = writer
+            .write(|c| {
+                insert("half-done".into())(c)?;
+                panic!("a bug in a write job")
+            })
+            .await;
+        assert!(matches!(result, Err(AppError::Internal(_))), "{result:?}");
+        writer.write(insert("after".into())).await.unwrap();
+        let kept: Vec<String> = notes::table
+            .select(notes::body)
+            .load(&mut observer)
+            .unwrap();
+        assert_eq!(kept, ["after"]);
+    }
+
+    #[rocket::async_test]
+    async fn a_queue_that_does_not_move_is_busy_after_the_deadline() {
+        let (_dir, writer, mut observer) = writer_on_temp_file(Duration::from_millis(100)).await;
+        let writer = std::sync::Arc::new(writer);
+        // Hold the writer until released, then fill its queue.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let stuck = rocket::tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |_| {
+                        held.recv().ok();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued: Vec<_> = (0..QUEUE_CAPACITY)
+            .map(|i| {
+                let writer = writer.clone();
+                rocket::tokio::spawn(async move { writer.write(insert(format!("{i}"))).await })
+            })
+            .collect();
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = writer.write(insert("one too many".into())).await;
+        assert!(matches!(refused, Err(AppError::Busy)), "{refused:?}");
+
+        release.send(()).unwrap();
+        stuck.await.unwrap().unwrap();
+        for job in queued {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(count(&mut observer), QUEUE_CAPACITY as i64);
+    }
+
+    #[test]
+    fn write_transaction_nests_as_a_savepoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = establish(dir.path().join("t.db").to_str().unwrap()).unwrap();
+        conn.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            .unwrap();
+        let outer: AppResult<()> = write_transaction(&mut conn, |c| {
+            insert("kept".into())(c)?;
+            let inner: AppResult<()> = write_transaction(c, |c| {
+                insert("undone".into())(c)?;
+                Err(AppError::NotFound)
+            });
+            assert!(inner.is_err());
+            Ok(())
+        });
+        outer.unwrap();
+        let kept: Vec<String> = notes::table.select(notes::body).load(&mut conn).unwrap();
+        assert_eq!(kept, ["kept"]);
+    }
+}
