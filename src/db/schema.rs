@@ -25,6 +25,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_totals (id) {
+        id -> Integer,
+        published -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         uid -> Text,
@@ -41,4 +48,4 @@ diesel::table! {
 diesel::joinable!(posts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(posts, sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(post_totals, posts, sessions, users);

@@ -196,3 +196,68 @@ async fn concurrent_writers_all_succeed() {
     );
     assert_eq!(app.count_posts(), 40);
 }
+
+#[rocket::async_test]
+async fn the_listed_total_stays_true_however_posts_change() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let ada = app.create_user("ada").await;
+    let bob = app.create_user("bob").await;
+    let mut ada_posts = Vec::new();
+    for (n, published) in [true, true, true, false, false].into_iter().enumerate() {
+        ada_posts.push(app.create_post(&ada, &format!("Ada {n}"), published).await);
+    }
+    app.create_post(&bob, "Bob's", true).await;
+    app.create_post(&bob, "Bob's draft", false).await;
+
+    // The total each viewer is told: anonymous, Ada, Bob.
+    let (app, ada, bob) = (&app, &ada, &bob);
+    let check = |expected: [i64; 3]| async move {
+        let seen = [
+            app.get("/api/posts", None).await.body["total"].as_i64(),
+            app.get("/api/posts", Some(ada)).await.body["total"].as_i64(),
+            app.get("/api/posts", Some(bob)).await.body["total"].as_i64(),
+        ];
+        assert_eq!(seen, expected.map(Some));
+    };
+    check([4, 6, 5]).await;
+
+    // Changes made through the API...
+    let reply = app
+        .patch(
+            &format!("/api/posts/{}", ada_posts[3]),
+            &json!({"published": true}),
+            Some(ada),
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+    check([5, 6, 6]).await;
+    assert_eq!(
+        app.delete(&format!("/api/posts/{}", ada_posts[0]), Some(ada))
+            .await
+            .status,
+        Status::NoContent
+    );
+    check([4, 5, 5]).await;
+
+    // ... with sqlite3 behind the app's back ...
+    app.conn()
+        .batch_execute(&format!(
+            "UPDATE posts SET published = 0 WHERE id = {id};
+             DELETE FROM posts WHERE id = {draft};",
+            id = ada_posts[1],
+            draft = ada_posts[4]
+        ))
+        .unwrap();
+    check([3, 4, 4]).await;
+
+    // ... and by the cascade when an account goes.
+    assert_eq!(
+        app.delete(&format!("/api/users/{}", bob.id), Some(bob))
+            .await
+            .status,
+        Status::NoContent
+    );
+    assert_eq!(app.get("/api/posts", None).await.body["total"], 2);
+    assert_eq!(app.get("/api/posts", Some(ada)).await.body["total"], 3);
+}
