@@ -7,6 +7,7 @@ pub mod page;
 pub mod post;
 pub mod post_views;
 pub mod role;
+pub mod search;
 pub mod user;
 
 pub use page::Page;

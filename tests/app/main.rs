@@ -11,5 +11,6 @@ mod errors;
 mod openapi;
 mod pages;
 mod posts;
+mod search;
 mod sessions;
 mod users;

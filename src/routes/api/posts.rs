@@ -1,5 +1,6 @@
 //! `/api/posts`: posts.
 
+use rocket::http::RawStr;
 use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
@@ -10,21 +11,24 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
 use crate::models::post_views::ViewCounter;
+use crate::models::search::{self, SearchQuery};
 use crate::models::{Page, Post};
 
 pub fn routes() -> Vec<Route> {
     routes![list, show, create, update, remove]
 }
 
-/// `GET /api/posts?page&per_page&user`: newest first; published posts plus
-/// the caller's own drafts; `user=<id>` keeps one author's.
-#[get("/posts?<page>&<per_page>&<user>")]
+/// `GET /api/posts?page&per_page&user&q`: newest first; published posts plus
+/// the caller's own drafts; `user=<id>` keeps one author's; `q` searches
+/// titles and content instead, best match first, each with a snippet.
+#[get("/posts?<page>&<per_page>&<user>&<q>")]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
     page: Option<String>,
     per_page: Option<String>,
     user: Option<String>,
+    q: Option<String>,
 ) -> AppResult<Json<Paginated<PostView>>> {
     let page = Page::parse(page.as_deref(), per_page.as_deref())?;
     let author = match user.as_deref().map(str::trim) {
@@ -35,14 +39,31 @@ async fn list(
         ),
     };
     let filter = PostFilter { author };
-    let (posts, total) = db
-        .read(move |conn| Post::list(conn, filter, viewer.user(), page))
-        .await?;
-    let items = posts.into_iter().map(PostView::from).collect();
+    let (items, total) = match q.as_deref() {
+        None => {
+            let (posts, total) = db
+                .read(move |conn| Post::list(conn, filter, viewer.user(), page))
+                .await?;
+            (posts.into_iter().map(PostView::from).collect(), total)
+        }
+        // Nothing searchable (blank, or only punctuation): nothing found.
+        Some(typed) => match SearchQuery::parse(typed) {
+            None => (Vec::new(), 0),
+            Some(query) => {
+                let (hits, total) = db
+                    .read(move |conn| search::search(conn, &query, filter, viewer.user(), page))
+                    .await?;
+                (hits.into_iter().map(PostView::from).collect(), total)
+            }
+        },
+    };
     Ok(Json(Paginated::new(items, page, total, |n| {
         let mut link = format!("/api/posts?page={n}&per_page={}", page.per_page);
         if let Some(author) = author {
             link.push_str(&format!("&user={author}"));
+        }
+        if let Some(typed) = q.as_deref() {
+            link.push_str(&format!("&q={}", RawStr::new(typed).percent_encode()));
         }
         link
     })))

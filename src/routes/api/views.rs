@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use crate::models::search::SearchHit;
 use crate::models::{Page, PostWithAuthor, Role, User};
 
 /// Stored timestamps are UTC; say so in the JSON (`...Z`).
@@ -62,6 +63,19 @@ pub struct PostView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub author: AuthorView,
+    /// Search results only: words around the match, as HTML (escaped, the
+    /// hits in `<mark>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet_html: Option<String>,
+}
+
+impl From<SearchHit> for PostView {
+    fn from(hit: SearchHit) -> Self {
+        PostView {
+            snippet_html: Some(hit.snippet_html),
+            ..PostView::from(hit.post)
+        }
+    }
 }
 
 impl From<PostWithAuthor> for PostView {
@@ -80,6 +94,7 @@ impl From<PostWithAuthor> for PostView {
                 uid: author.uid,
                 name: author.name,
             },
+            snippet_html: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod home;
 pub mod posts;
+pub mod search;
 pub mod users;
 mod views;
 
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<Route> {
         auth::routes(),
         users::routes(),
         posts::routes(),
+        search::routes(),
         admin::routes(),
     ]
     .concat()

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::markdown;
+use crate::models::search::SearchHit;
 use crate::models::{PostWithAuthor, User};
 
 fn when(time: NaiveDateTime) -> String {
@@ -26,6 +27,17 @@ pub struct PostCard {
     pub author_id: i32,
     pub author_uid: String,
     pub author_name: String,
+    /// Search results only: HTML, escaped, hits in `<mark>`.
+    pub snippet_html: Option<String>,
+}
+
+impl From<&SearchHit> for PostCard {
+    fn from(hit: &SearchHit) -> Self {
+        PostCard {
+            snippet_html: Some(hit.snippet_html.clone()),
+            ..PostCard::from(&hit.post)
+        }
+    }
 }
 
 impl From<&PostWithAuthor> for PostCard {
@@ -42,6 +54,7 @@ impl From<&PostWithAuthor> for PostCard {
             author_id: item.author.id,
             author_uid: item.author.uid.clone(),
             author_name: item.author.name.clone(),
+            snippet_html: None,
         }
     }
 }

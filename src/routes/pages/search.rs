@@ -1,0 +1,50 @@
+//! `/search`: full-text search over the posts a visitor may see.
+
+use rocket::http::uri::Origin;
+use rocket::{get, routes, Route};
+use serde_json::json;
+
+use super::views::PostCard;
+use super::{pager, Layout, PageResponse, PageResult};
+use crate::db::Db;
+use crate::models::post::PostFilter;
+use crate::models::search::{self, SearchQuery};
+use crate::models::Page;
+
+pub fn routes() -> Vec<Route> {
+    routes![search_page]
+}
+
+/// `GET /search?q&page`: the form, and the posts matching `q`, best first,
+/// with the matching words highlighted. Any text is a valid `q`.
+#[get("/search?<q>&<page>")]
+async fn search_page(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uri: &Origin<'_>,
+    q: Option<String>,
+    page: Option<String>,
+) -> PageResult {
+    let page = Page::parse(page.as_deref(), None)?;
+    let typed = q.unwrap_or_default();
+    let (hits, total) = match SearchQuery::parse(&typed) {
+        None => (Vec::new(), 0),
+        Some(query) => {
+            let viewer = layout.viewer.clone();
+            db.read(move |conn| {
+                search::search(conn, &query, PostFilter::default(), viewer.as_ref(), page)
+            })
+            .await?
+        }
+    };
+    let posts: Vec<PostCard> = hits.iter().map(PostCard::from).collect();
+    Ok(PageResponse::Page(layout.render(
+        "posts/search",
+        json!({
+            "q": typed,
+            "searched": !typed.trim().is_empty(),
+            "posts": posts,
+            "pager": pager(uri, page, total),
+        }),
+    )))
+}
