@@ -57,9 +57,9 @@ pub async fn log_in(
     candidate: &str,
     session_days: u32,
 ) -> AppResult<(User, String)> {
-    let keys = throttle::keys(uid, client);
-    throttle
-        .reserve(&keys)
+    let attempt = throttle
+        .begin(throttle::keys(uid, client))
+        .await
         .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
     let uid = uid.to_owned();
     let lookup = uid.clone();
@@ -74,10 +74,10 @@ pub async fn log_in(
             let token = db
                 .write(move |conn| session::start(conn, user_id, session_days))
                 .await?;
-            throttle.record_success(&keys);
+            attempt.succeeded();
             Ok((user, token))
         }
-        // The slots the attempt reserved stay taken: it failed.
+        // Dropped without success: the attempt counts as a failure.
         _ => Err(AppError::Unauthorized("wrong user name or password")),
     }
 }

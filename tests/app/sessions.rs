@@ -302,6 +302,42 @@ mod throttling {
     }
 
     #[rocket::async_test]
+    async fn a_burst_of_parallel_guesses_gets_only_five_checked() {
+        let app = spawn_app().await;
+        app.create_user("target").await;
+        let guesses = (0..20).map(|n| {
+            let app = &app;
+            async move {
+                attempt(app, "target", &format!("guess {n}"), "192.0.2.1:1")
+                    .await
+                    .0
+            }
+        });
+        let statuses = futures::future::join_all(guesses).await;
+        let checked = statuses
+            .iter()
+            .filter(|s| **s == Status::Unauthorized)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == Status::TooManyRequests)
+            .count();
+        assert_eq!((checked, refused), (5, 15), "{statuses:?}");
+    }
+
+    #[rocket::async_test]
+    async fn a_burst_of_correct_logins_is_slowed_never_refused() {
+        let app = spawn_app().await;
+        app.create_user("popular").await;
+        let logins = (0..12).map(|_| {
+            let app = &app;
+            async move { attempt(app, "popular", PASSWORD, "192.0.2.1:1").await.0 }
+        });
+        let statuses = futures::future::join_all(logins).await;
+        assert!(statuses.iter().all(|s| *s == Status::Ok), "{statuses:?}");
+    }
+
+    #[rocket::async_test]
     async fn the_lock_expires() {
         let app = spawn_configured(false, |f| f.merge(("login_window_secs", 1))).await;
         app.create_user("admin2").await;
