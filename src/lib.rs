@@ -85,7 +85,9 @@ async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
     if let Some(counter) = rocket.state::<models::post_views::ViewCounter>() {
         let batch = counter.take_all();
         if let Err(error) = writer
-            .write(move |conn| models::post_views::write_batch(conn, &batch))
+            .write(move |conn| {
+                models::post_views::write_batch(conn, &batch, models::post_views::today())
+            })
             .await
         {
             log::warn!("could not write the last post views: {error}");

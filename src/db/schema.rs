@@ -25,6 +25,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_daily_views (post_id, day) {
+        post_id -> Integer,
+        day -> Date,
+        views -> Integer,
+    }
+}
+
+diesel::table! {
     post_totals (id) {
         id -> Integer,
         published -> BigInt,
@@ -45,7 +53,14 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(post_daily_views -> posts (post_id));
 diesel::joinable!(posts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(post_totals, posts, sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    post_daily_views,
+    post_totals,
+    posts,
+    sessions,
+    users
+);

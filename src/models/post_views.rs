@@ -12,9 +12,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::db::schema::posts;
+use super::post::Author;
+use super::{Post, PostWithAuthor};
+use crate::db::schema::{post_daily_views, posts, users};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -81,17 +84,87 @@ impl ViewCounter {
     }
 }
 
-/// Adds a batch of views in one transaction. Posts deleted meanwhile are
-/// simply not there to update.
-pub fn write_batch(conn: &mut DbConnection, batch: &HashMap<i32, i32>) -> AppResult<()> {
+/// Adds a batch of views in one transaction: to each post's total, and to
+/// its count for `today` (for trending). Posts deleted meanwhile are simply
+/// not there to update.
+pub fn write_batch(
+    conn: &mut DbConnection,
+    batch: &HashMap<i32, i32>,
+    today: NaiveDate,
+) -> AppResult<()> {
     crate::db::write_transaction(conn, |conn| {
-        for (id, views) in batch {
-            diesel::update(posts::table.find(id))
+        for (&id, &views) in batch {
+            let found = diesel::update(posts::table.find(id))
                 .set(posts::views.eq(posts::views + views))
+                .execute(conn)?;
+            if found == 0 || views <= 0 {
+                continue;
+            }
+            diesel::insert_into(post_daily_views::table)
+                .values((
+                    post_daily_views::post_id.eq(id),
+                    post_daily_views::day.eq(today),
+                    post_daily_views::views.eq(views),
+                ))
+                .on_conflict((post_daily_views::post_id, post_daily_views::day))
+                .do_update()
+                .set(post_daily_views::views.eq(post_daily_views::views + views))
                 .execute(conn)?;
         }
         Ok(())
     })
+}
+
+/// Today, as trending counts it (UTC).
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A published post and its views over the trending window.
+#[derive(Debug, Clone)]
+pub struct Trending {
+    pub post: PostWithAuthor,
+    pub recent_views: i64,
+}
+
+/// How many days "trending" looks back, today included.
+pub const TRENDING_DAYS: u64 = 7;
+
+/// The `limit` most viewed published posts of the last [`TRENDING_DAYS`]
+/// days up to `today`, most viewed first (newer first on a tie).
+pub fn trending(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> AppResult<Vec<Trending>> {
+    use diesel::dsl::sum;
+    let since = today - chrono::Days::new(TRENDING_DAYS - 1);
+    let recent = sum(post_daily_views::views);
+    // The counts first (the day index answers them), then the few posts.
+    let counts: Vec<(i32, Option<i64>)> = post_daily_views::table
+        .inner_join(posts::table)
+        .filter(post_daily_views::day.ge(since))
+        .filter(post_daily_views::day.le(today))
+        .filter(posts::published.eq(true))
+        .group_by(post_daily_views::post_id)
+        .select((post_daily_views::post_id, recent))
+        .order((recent.desc(), post_daily_views::post_id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<i32> = counts.iter().map(|(id, _)| *id).collect();
+    let mut found: HashMap<i32, PostWithAuthor> = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq_any(&ids))
+        .select((Post::as_select(), Author::as_select()))
+        .load::<(Post, Author)>(conn)?
+        .into_iter()
+        .map(|(post, author)| (post.id, PostWithAuthor { post, author }))
+        .collect();
+    Ok(counts
+        .into_iter()
+        .filter_map(|(id, views)| {
+            Some(Trending {
+                post: found.remove(&id)?,
+                recent_views: views.unwrap_or(0),
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -13,4 +13,5 @@ mod pages;
 mod posts;
 mod search;
 mod sessions;
+mod trending;
 mod users;

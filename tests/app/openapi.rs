@@ -598,6 +598,11 @@ async fn every_operation_answers_its_documented_success_shape() {
         .await;
     assert_eq!(written.status, Status::Created);
     assert_eq!(written.body["published"], true);
+    let found = api.get("/api/posts?q=first%20compilers", None).await;
+    assert_eq!(found.status, Status::Ok);
+    assert!(found.body["items"][0]["snippet_html"].is_string());
+    let trending = api.get("/api/posts/trending?limit=5", None).await;
+    assert_eq!(trending.status, Status::Ok);
     assert_eq!(written.body["image"], Value::Null);
     let id = written.body["id"].as_i64().unwrap();
     let shown = api.get(&format!("/api/posts/{id}"), None).await;
@@ -877,6 +882,7 @@ async fn error_responses_match_the_documented_error_shape() {
         "/api/users?page=0",
         "/api/posts?per_page=101",
         "/api/posts?user=abc",
+        "/api/posts/trending?limit=0",
         "/api/users/abc",
         "/api/posts/1.5",
     ] {

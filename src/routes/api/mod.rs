@@ -16,7 +16,7 @@ use rocket::{Catcher, Request, Route};
 
 use crate::error::{AppError, StatusError};
 
-pub use views::{Paginated, PostView, UserView};
+pub use views::{Paginated, PostView, TrendingPage, TrendingView, UserView};
 
 /// A JSON request body. It must say it is JSON (`Content-Type:
 /// application/json`, else 415): Rocket's `Json` would parse any body, and a

@@ -5,17 +5,17 @@ use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
 
-use super::{body, JsonBody, Paginated, PostView};
+use super::{body, JsonBody, Paginated, PostView, TrendingPage, TrendingView};
 use crate::auth::{CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
-use crate::models::post_views::ViewCounter;
+use crate::models::post_views::{self, ViewCounter};
 use crate::models::search::{self, SearchQuery};
 use crate::models::{Page, Post};
 
 pub fn routes() -> Vec<Route> {
-    routes![list, show, create, update, remove]
+    routes![list, trending, show, create, update, remove]
 }
 
 /// `GET /api/posts?page&per_page&user&q`: newest first; published posts plus
@@ -67,6 +67,27 @@ async fn list(
         }
         link
     })))
+}
+
+/// `GET /api/posts/trending?limit`: the most viewed published posts of the
+/// last seven days (default 10, at most 50), each with `recent_views`.
+#[get("/posts/trending?<limit>")]
+async fn trending(db: Db<'_>, limit: Option<String>) -> AppResult<Json<TrendingPage>> {
+    let limit = match limit.as_deref().map(str::trim) {
+        None => 10,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=50).contains(n))
+            .ok_or_else(|| AppError::invalid_field("limit", "must be a number from 1 to 50"))?,
+    };
+    let hot = db
+        .read(move |conn| post_views::trending(conn, post_views::today(), limit))
+        .await?;
+    Ok(Json(TrendingPage {
+        days: post_views::TRENDING_DAYS,
+        items: hot.into_iter().map(TrendingView::from).collect(),
+    }))
 }
 
 /// `GET /api/posts/<id>`: one post; a draft only for its author and admins.

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use crate::models::post_views::Trending;
 use crate::models::search::SearchHit;
 use crate::models::{Page, PostWithAuthor, Role, User};
 
@@ -67,6 +68,31 @@ pub struct PostView {
     /// hits in `<mark>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet_html: Option<String>,
+}
+
+/// `GET /api/posts/trending`.
+#[derive(Debug, Serialize)]
+pub struct TrendingPage {
+    /// The window, in days, today included.
+    pub days: u64,
+    pub items: Vec<TrendingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrendingView {
+    #[serde(flatten)]
+    pub post: PostView,
+    /// Views over the window (those of the last second may not be in yet).
+    pub recent_views: i64,
+}
+
+impl From<Trending> for TrendingView {
+    fn from(hot: Trending) -> Self {
+        TrendingView {
+            post: PostView::from(hot.post),
+            recent_views: hot.recent_views,
+        }
+    }
 }
 
 impl From<SearchHit> for PostView {

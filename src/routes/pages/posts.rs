@@ -61,7 +61,7 @@ async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i3
         // Views are a statistic: a busy writer must not fail the page.
         let retry = batch.clone();
         if let Err(error) = db
-            .write(move |conn| post_views::write_batch(conn, &batch))
+            .write(move |conn| post_views::write_batch(conn, &batch, post_views::today()))
             .await
         {
             log::warn!("post views not written yet: {error}");
