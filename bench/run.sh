@@ -192,7 +192,7 @@ settled_posts() {   # settled_posts DB
 # Lines of the server log that tell of trouble: errors, panics, locks and
 # warnings, less the expected ones (the published bench secret key, clients
 # hanging up when wrk stops, the shutdown itself).
-BENIGN='Broken pipe|Connection reset by peer|error writing a body to connection|secret_key. is exposed|publicly published|generating a new key|Connection failed: connection closed before message completed|Remote left|Received SIG|[Ss]hutdown|[Gg]race'
+BENIGN='Broken pipe|Connection failed: connection error|Connection reset by peer|error writing a body to connection|secret_key. is exposed|publicly published|generating a new key|Connection failed: connection closed before message completed|Remote left|Received SIG|[Ss]hutdown|[Gg]race'
 log_trouble() {   # log_trouble LOG -> count; the first lines go to stderr
     local n
     n=$( { grep -iE 'error|panic|locked|busy|warn' "$1" || true; } | { grep -cvE "$BENIGN" || true; })

@@ -66,7 +66,7 @@ type Job = Box<dyn FnOnce() + Send>;
 ///
 /// Their number bounds how many hashes run at once (each takes ~19 MiB and
 /// tens of milliseconds of a core); more wait in the queue. Their priority
-/// (nice 10 on Linux) makes the OS run request handlers first when the CPU
+/// (nice 19, the lowest, on Linux) makes the OS run request handlers first when the CPU
 /// is busy, so a login storm slows logins, not page views.
 struct Hashers {
     queue: std::sync::mpsc::Sender<Job>,
@@ -121,7 +121,7 @@ impl Hashers {
 fn lower_this_threads_priority() {
     // On Linux, PRIO_PROCESS with id 0 sets the calling thread's nice value.
     // SAFETY: setpriority has no memory-safety preconditions.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
 }
 
 #[cfg(not(target_os = "linux"))]
