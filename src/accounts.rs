@@ -106,7 +106,7 @@ pub async fn update(
     };
     // Changing your own password keeps the session you are using; an admin's
     // reset ends every session of the account.
-    let keep_session = (actor.user.id == id).then_some(actor.session_id);
+    let keep_session = actor.session_id().filter(|_| actor.user.id == id);
     let changes = valid.into_changes(hash);
     db.write(move |conn| User::update(conn, id, &changes, keep_session))
         .await

@@ -237,9 +237,13 @@ impl<'r> Responder<'r, 'static> for AppError {
 pub struct StatusError(pub Status);
 
 impl StatusError {
-    fn message(&self) -> String {
+    fn message(&self, request: &Request<'_>) -> String {
         match self.0.code {
             400 => "the request is malformed",
+            // The guard's own reason is lost on the way to the catcher.
+            401 if request.headers().contains("Authorization") => {
+                "the API token is not valid (revoked?); send Authorization: Bearer <token>"
+            }
             401 => "log in first (or your session has ended)",
             403 => "you are not allowed to do that",
             404 => "no such resource",
@@ -253,8 +257,8 @@ impl StatusError {
 }
 
 impl<'r> Responder<'r, 'static> for StatusError {
-    fn respond_to(self, _request: &'r Request<'_>) -> response::Result<'static> {
-        let mut response = json_error(self.0, self.message(), None);
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = json_error(self.0, self.message(request), None);
         if self.0 == Status::ServiceUnavailable {
             response.set_header(Header::new("Retry-After", "1"));
         }

@@ -46,6 +46,17 @@ fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
     let cookie = server.log_in("hop", portfolio::seed::DEMO_PASSWORD);
     let me = server.request("GET", "/api/me", None, Some(&cookie));
     assert_eq!(me.status, 200, "{}", me.body);
+    // So does an API token; it stays out of the log too.
+    let made = server.request(
+        "POST",
+        "/api/tokens",
+        Some(r#"{"name": "log check"}"#),
+        Some(&cookie),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let token = made.json()["token"].as_str().unwrap().to_owned();
+    let by_token = server.request_with_token("GET", "/api/me", &token);
+    assert_eq!(by_token.status, 200, "{}", by_token.body);
 
     let log = server.log_text();
     assert!(log.contains("seeded the empty database"), "{log}");
@@ -65,6 +76,7 @@ fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
     assert!(!log.contains("$argon2"), "a hash was logged");
     let session_value = cookie.split_once('=').unwrap().1;
     assert!(!log.contains(session_value), "a session cookie was logged");
+    assert!(!log.contains(&token[4..]), "an API token was logged");
     assert!(
         !log.contains(support::SECRET_KEY),
         "the secret key was logged"

@@ -3,7 +3,10 @@
 //! - [`CurrentUser`]: a logged-in user, or 401.
 //! - [`Viewer`]: a logged-in user or nobody, for routes open to everyone.
 //!
-//! A cookie that is present but does not hold (tampered with, expired,
+//! On `/api`, an `Authorization: Bearer <token>` header (a personal API
+//! token) identifies the token's owner instead of the cookie.
+//!
+//! A cookie (or token) that is present but does not hold (tampered with, expired,
 //! logged out, its user deleted) is an error (401) on both, not anonymity:
 //! the client believes it is logged in and should hear that it is not. The
 //! stale cookie is removed in the same response, so the next request goes
@@ -13,7 +16,7 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
-use super::session;
+use super::{api_token, session};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::models::User;
@@ -21,8 +24,27 @@ use crate::models::User;
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
-    /// The session this request came with (kept when a password changes).
-    pub session_id: i32,
+    /// How this request proved who it is.
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A login session (the cookie), by its id.
+    Session(i32),
+    /// A personal API token, by its id.
+    ApiToken(i32),
+}
+
+impl CurrentUser {
+    /// The session this request came with, if it came with one (kept when
+    /// its user changes their password; ended at logout).
+    pub fn session_id(&self) -> Option<i32> {
+        match self.credential {
+            Credential::Session(id) => Some(id),
+            Credential::ApiToken(_) => None,
+        }
+    }
 }
 
 /// Whoever is asking: `Viewer(None)` for an anonymous visitor.
@@ -42,11 +64,18 @@ enum Identity {
     LoggedIn(CurrentUser),
     /// A cookie came but it does not hold.
     Invalid,
+    /// A bearer token came but it is not one of ours (revoked, mistyped).
+    InvalidToken,
     /// The database could not be asked.
     Unavailable(Status),
 }
 
 async fn identify(request: &Request<'_>) -> Identity {
+    if request.uri().path().starts_with("/api") {
+        if let Some(header) = request.headers().get_one("Authorization") {
+            return identify_by_token(request, header).await;
+        }
+    }
     let cookies = request.cookies();
     let Some(raw) = cookies.get(session::COOKIE_NAME) else {
         return Identity::Anonymous;
@@ -63,11 +92,35 @@ async fn identify(request: &Request<'_>) -> Identity {
     let db = Db::new(request.rocket());
     let token = cookie.value().to_owned();
     match db.read(move |conn| session::resolve(conn, &token)).await {
-        Ok(Some((session_id, user))) => Identity::LoggedIn(CurrentUser { user, session_id }),
+        Ok(Some((session_id, user))) => Identity::LoggedIn(CurrentUser {
+            user,
+            credential: Credential::Session(session_id),
+        }),
         Ok(None) => {
             session::remove_cookie(cookies);
             Identity::Invalid
         }
+        Err(error) => Identity::Unavailable(error.status()),
+    }
+}
+
+/// `Authorization: Bearer <token>`; any other scheme is refused as well,
+/// rather than silently ignored.
+async fn identify_by_token(request: &Request<'_>, header: &str) -> Identity {
+    let Some((scheme, secret)) = header.trim().split_once(' ') else {
+        return Identity::InvalidToken;
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Identity::InvalidToken;
+    }
+    let secret = secret.trim().to_owned();
+    let db = Db::new(request.rocket());
+    match db.read(move |conn| api_token::resolve(conn, &secret)).await {
+        Ok(Some((token_id, user))) => Identity::LoggedIn(CurrentUser {
+            user,
+            credential: Credential::ApiToken(token_id),
+        }),
+        Ok(None) => Identity::InvalidToken,
         Err(error) => Identity::Unavailable(error.status()),
     }
 }
@@ -89,6 +142,12 @@ impl<'r> FromRequest<'r> for CurrentUser {
             Identity::Invalid => Outcome::Error((
                 Status::Unauthorized,
                 AppError::Unauthorized("your session has ended; log in again"),
+            )),
+            Identity::InvalidToken => Outcome::Error((
+                Status::Unauthorized,
+                AppError::Unauthorized(
+                    "the API token is not valid (revoked?); send Authorization: Bearer <token>",
+                ),
             )),
             Identity::Unavailable(status) => Outcome::Error((*status, AppError::Busy)),
         }

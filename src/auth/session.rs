@@ -18,14 +18,15 @@ use crate::models::{now, User};
 
 pub const COOKIE_NAME: &str = "portfolio_session";
 
-/// A new random token, as it goes into the cookie.
-fn new_token() -> String {
+/// A new random token (256 bits, URL-safe base64), as it goes into the
+/// cookie (or, prefixed, into an API token).
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -25,6 +25,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     post_daily_views (post_id, day) {
         post_id -> Integer,
         day -> Date,
@@ -53,11 +63,13 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(post_daily_views -> posts (post_id));
 diesel::joinable!(posts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
     post_daily_views,
     post_totals,
     posts,

@@ -98,6 +98,36 @@ async fn only_the_owner_or_an_admin_may_change_an_account() {
 }
 
 #[rocket::async_test]
+async fn only_the_owner_may_make_or_revoke_their_api_tokens() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let made = app
+        .post("/api/tokens", &json!({"name": "owner's"}), Some(&c.owner))
+        .await;
+    let path = format!("/api/tokens/{}", made.body["id"]);
+    // Tokens are personal: an admin neither sees nor revokes them (they
+    // can delete the account, which takes its tokens along).
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.other), Status::NotFound),
+        (Some(&c.admin), Status::NotFound),
+        (Some(&c.owner), Status::NoContent),
+    ];
+    table(&app, Method::Delete, &path, None, &rows).await;
+    table(
+        &app,
+        Method::Post,
+        "/api/tokens",
+        Some(json!({"name": "new"})),
+        &[
+            (None, Status::Unauthorized),
+            (Some(&c.other), Status::Created),
+        ],
+    )
+    .await;
+}
+
+#[rocket::async_test]
 async fn only_an_admin_may_change_a_role() {
     let app = spawn_app().await;
     let c = cast(&app).await;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use diesel::prelude::*;
-use portfolio::db::schema::{posts, sessions, users};
+use portfolio::db::schema::{api_tokens, posts, sessions, users};
 use portfolio::db::{self, DbConnection};
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Cookie, Method, Status};
@@ -274,6 +274,14 @@ impl TestApp {
                 .unwrap()
                 .into_iter()
                 .map(|row| format!("{row:?}")),
+        );
+        rows.extend(
+            api_tokens::table
+                .select((api_tokens::id, api_tokens::user_id, api_tokens::name))
+                .load::<(i32, i32, String)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("token {row:?}")),
         );
         rows
     }

@@ -13,5 +13,6 @@ mod pages;
 mod posts;
 mod search;
 mod sessions;
+mod tokens;
 mod trending;
 mod users;

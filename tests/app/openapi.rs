@@ -603,6 +603,17 @@ async fn every_operation_answers_its_documented_success_shape() {
     assert!(found.body["items"][0]["snippet_html"].is_string());
     let trending = api.get("/api/posts/trending?limit=5", None).await;
     assert_eq!(trending.status, Status::Ok);
+    let token = api
+        .post("/api/tokens", json!({"name": "openapi"}), Some(&grace))
+        .await;
+    assert_eq!(token.status, Status::Created);
+    let tokens = api.get("/api/tokens", Some(&grace)).await;
+    assert_eq!(tokens.status, Status::Ok);
+    let token_id = token.body["id"].as_i64().unwrap();
+    let revoked = api
+        .delete(&format!("/api/tokens/{token_id}"), Some(&grace))
+        .await;
+    assert_eq!(revoked.status, Status::NoContent);
     assert_eq!(written.body["image"], Value::Null);
     let id = written.body["id"].as_i64().unwrap();
     let shown = api.get(&format!("/api/posts/{id}"), None).await;
@@ -678,6 +689,8 @@ async fn error_responses_match_the_documented_error_shape() {
     // on routes open to anyone.
     for (method, path) in [
         (Method::Get, "/api/me".to_owned()),
+        (Method::Get, "/api/tokens".to_owned()),
+        (Method::Delete, "/api/tokens/1".to_owned()),
         (Method::Delete, format!("/api/posts/{published}")),
         (Method::Delete, format!("/api/users/{}", ada.id)),
     ] {
@@ -688,6 +701,14 @@ async fn error_responses_match_the_documented_error_shape() {
         .post("/api/posts", json!({"title": "t", "content": "c"}), None)
         .await;
     assert_eq!(unauthorized.status, Status::Unauthorized);
+    let unauthorized = api.post("/api/tokens", json!({"name": "t"}), None).await;
+    assert_eq!(unauthorized.status, Status::Unauthorized);
+    let unnamed = api
+        .post("/api/tokens", json!({"name": " "}), Some(&ada))
+        .await;
+    assert_eq!(unnamed.status, Status::UnprocessableEntity);
+    let not_hers = api.delete("/api/tokens/999", Some(&ada)).await;
+    assert_eq!(not_hers.status, Status::NotFound);
     let unauthorized = api
         .patch(&format!("/api/posts/{published}"), json!({}), None)
         .await;

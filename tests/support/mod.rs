@@ -158,6 +158,18 @@ impl Server {
         request(self.port, method, path, body, cookie)
     }
 
+    /// A request with `Authorization: Bearer <token>`.
+    pub fn request_with_token(&self, method: &str, path: &str, token: &str) -> Response {
+        let bearer = format!("Bearer {token}");
+        request_with_header(
+            self.port,
+            method,
+            path,
+            None,
+            Some(("Authorization", &bearer)),
+        )
+    }
+
     /// Logs in over HTTP and returns the `Cookie` header value.
     pub fn log_in(&self, uid: &str, password: &str) -> String {
         let body = serde_json::json!({"uid": uid, "password": password}).to_string();
@@ -180,7 +192,7 @@ impl Response {
     }
 }
 
-/// A plain HTTP/1.1 request to 127.0.0.1:`port`.
+/// A plain HTTP/1.1 request to 127.0.0.1:`port`, with a session cookie.
 pub fn request(
     port: u16,
     method: &str,
@@ -188,10 +200,22 @@ pub fn request(
     body: Option<&str>,
     cookie: Option<&str>,
 ) -> Response {
+    let header = cookie.map(|c| ("Cookie", c));
+    request_with_header(port, method, path, body, header)
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1:`port`, with one extra header.
+pub fn request_with_header(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    header: Option<(&str, &str)>,
+) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let body = body.unwrap_or("");
-    let cookie_line = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
+    let cookie_line = header
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
         .unwrap_or_default();
     write!(
         stream,

@@ -6,6 +6,7 @@
 pub mod openapi;
 pub mod posts;
 pub mod session;
+pub mod tokens;
 pub mod users;
 mod views;
 
@@ -59,6 +60,7 @@ pub fn routes() -> Vec<Route> {
         users::routes(),
         posts::routes(),
         session::routes(),
+        tokens::routes(),
         openapi::routes(),
     ]
     .concat()

@@ -130,9 +130,8 @@ async fn log_out(
     form: Form<TokenForm>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
-    if let Ok(Viewer(Some(current))) = viewer {
-        db.write(move |conn| session::end(conn, current.session_id))
-            .await?;
+    if let Some(session_id) = viewer.ok().and_then(|v| v.0).and_then(|c| c.session_id()) {
+        db.write(move |conn| session::end(conn, session_id)).await?;
     }
     session::remove_cookie(layout.cookies);
     csrf::rotate(layout.cookies);

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod home;
 pub mod posts;
 pub mod search;
+pub mod tokens;
 pub mod users;
 mod views;
 
@@ -33,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         users::routes(),
         posts::routes(),
         search::routes(),
+        tokens::routes(),
         admin::routes(),
     ]
     .concat()
