@@ -11,6 +11,7 @@ use crate::auth::throttle::{self, LoginThrottle};
 use crate::auth::{password, session, CurrentUser};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::images::Uploads;
 use crate::models::user::{SignUp, UserPatch};
 use crate::models::{NewUser, User};
 
@@ -112,11 +113,14 @@ pub async fn update(
         .await
 }
 
-/// Deletes account `id` on behalf of `actor` (the owner or an admin).
-pub async fn delete(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<()> {
+/// Deletes account `id` on behalf of `actor` (the owner or an admin),
+/// then the images of its posts.
+pub async fn delete(db: &Db<'_>, uploads: &Uploads, actor: &CurrentUser, id: i32) -> AppResult<()> {
     let target = db.read(move |conn| User::find(conn, id)).await?;
     if !target.can_be_managed_by(&actor.user) {
         return Err(AppError::Forbidden("you can only delete your own account"));
     }
-    db.write(move |conn| User::delete(conn, id)).await
+    let images = db.write(move |conn| User::delete(conn, id)).await?;
+    uploads.remove(images).await;
+    Ok(())
 }

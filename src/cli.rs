@@ -145,8 +145,10 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
         }
         Command::Db(DbCommand::Seed) => {
             let (mut conn, _claim) = db::prepare(&url)?;
-            let outcome = seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
-                .map_err(describe)?;
+            let uploads = config::Settings::from_figment(&figment)?.uploads();
+            let outcome =
+                seed::seed_if_empty(&mut conn, seed::admin_password_from_env(), Some(&uploads))
+                    .map_err(describe)?;
             for line in seed::describe(&outcome) {
                 writeln!(out, "{line}")?;
             }

@@ -87,6 +87,14 @@ pub struct Settings {
     /// tens of milliseconds); more wait their turn. Default: the cores.
     #[serde(default)]
     pub hash_concurrency: Option<usize>,
+    /// The largest post image accepted, in bytes (5 MiB by default). Rocket's
+    /// `file` and `data-form` limits follow it.
+    #[serde(default = "default_max_image_bytes")]
+    pub max_image_bytes: u64,
+}
+
+fn default_max_image_bytes() -> u64 {
+    5 << 20
 }
 
 fn default_login_attempts() -> usize {
@@ -121,6 +129,14 @@ fn default_session_days() -> u32 {
 }
 
 impl Settings {
+    /// Where post images go (`<volume_dir>/uploads`), and their size limit.
+    pub fn uploads(&self) -> crate::images::Uploads {
+        crate::images::Uploads::new(
+            self.volume_dir.relative().join("uploads"),
+            self.max_image_bytes,
+        )
+    }
+
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
         figment.extract().map_err(Box::new)
     }

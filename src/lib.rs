@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod images;
 pub mod markdown;
 pub mod models;
 pub mod request_log;
@@ -42,6 +43,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         settings.login_attempts,
         std::time::Duration::from_secs(settings.login_window_secs),
     );
+    // Uploads are checked by us against `max_image_bytes` (a clear 422);
+    // Rocket's own limits only need to let such a form through.
+    let upload_limit = settings.max_image_bytes.saturating_add(1 << 20);
+    let figment = figment
+        .merge(("limits.file", upload_limit))
+        .merge(("limits.data-form", upload_limit));
+    let uploads = settings.uploads();
     let rocket = rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
@@ -54,11 +62,13 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         }))
         .manage(models::post_views::ViewCounter::default())
         .manage(throttle)
+        .manage(uploads)
         .attach(request_log::RequestLog)
         .attach(Template::fairing())
         .attach(security::SecurityHeaders)
         .mount("/", routes::pages::routes())
         .mount("/", routes::health::routes())
+        .mount("/", routes::uploads::routes())
         .register("/", routes::pages::catchers())
         .mount("/api", routes::api::routes())
         .register("/api", routes::api::catchers());
@@ -135,9 +145,20 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
                 format!("cannot create the volume folder {}: {e}", volume.display())
             })?;
             let (mut conn, lock) = db::prepare(&url).map_err(|e| e.to_string())?;
+            // Files no post refers to (a crash between a commit and a file
+            // removal) go before anything can be uploaded.
+            let referenced = models::Post::all_images(&mut conn)
+                .map_err(|e| format!("cannot read the post images: {e}"))?;
+            let uploads = settings.uploads();
+            match uploads.sweep(&referenced.into_iter().collect()) {
+                Ok(0) => {}
+                Ok(n) => log::info!("removed {n} unreferenced upload(s)"),
+                Err(e) => log::warn!("cannot tidy the uploads folder: {e}"),
+            }
             if settings.seed {
-                let outcome = seed::seed_if_empty(&mut conn, seed::admin_password_from_env())
-                    .map_err(|e| format!("cannot seed the database: {e}"))?;
+                let outcome =
+                    seed::seed_if_empty(&mut conn, seed::admin_password_from_env(), Some(&uploads))
+                        .map_err(|e| format!("cannot seed the database: {e}"))?;
                 if let seed::Outcome::Seeded { .. } = outcome {
                     for line in seed::describe(&outcome) {
                         log::warn!("{line}");

@@ -10,6 +10,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use crate::auth::password;
 use crate::db::DbConnection;
 use crate::error::AppResult;
+use crate::images::Uploads;
 use crate::models::fields::{BirthDate, Password, PersonName, PostContent, PostTitle, Uid};
 use crate::models::{NewPost, NewUser, Post, Role, User};
 
@@ -199,9 +200,15 @@ pub enum Outcome {
 /// one that is logged once. Hashing (slow) happens before the write
 /// transaction, which re-checks emptiness so two processes starting at once
 /// cannot both seed.
+/// The image of the first demo post, so the demo shows one.
+const DEMO_IMAGE: &[u8] = include_bytes!("seed_assets/gears.png");
+
+/// Seeds an empty database; with `uploads`, the first demo post gets an
+/// image (stored there first, and removed again if nothing is seeded).
 pub fn seed_if_empty(
     conn: &mut DbConnection,
     admin_password: Option<String>,
+    uploads: Option<&Uploads>,
 ) -> AppResult<Outcome> {
     if User::count(conn)? > 0 {
         return Ok(Outcome::AlreadyHadUsers);
@@ -227,15 +234,22 @@ pub fn seed_if_empty(
             .collect::<AppResult<Vec<_>>>()
     })?;
 
+    let image = uploads
+        .map(|uploads| uploads.save_blocking(DEMO_IMAGE))
+        .transpose()?;
     let outcome = crate::db::write_transaction(conn, |conn| {
         if User::count(conn)? > 0 {
             return Ok(Outcome::AlreadyHadUsers);
         }
         let mut post_count = 0;
+        let mut image = image.as_deref();
         for account in &accounts {
             let user = User::create(conn, &account.user, &account.hash)?;
             for post in &account.posts {
-                Post::create(conn, &user, post)?;
+                let made = Post::create(conn, &user, post)?;
+                if let Some(name) = image.take() {
+                    Post::set_image(conn, &user, made.post.id, Some(name))?;
+                }
                 post_count += 1;
             }
         }
@@ -244,8 +258,14 @@ pub fn seed_if_empty(
             posts: post_count,
             generated_admin_password: generated.then(|| admin_password.clone()),
         })
-    })?;
-    Ok(outcome)
+    });
+    // Not used after all: remove the file again.
+    if !matches!(outcome, Ok(Outcome::Seeded { .. })) {
+        if let (Some(uploads), Some(name)) = (uploads, image) {
+            uploads.remove_blocking([name]);
+        }
+    }
+    outcome
 }
 
 /// The words for what seeding did. The made-up admin password is shown

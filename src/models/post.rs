@@ -222,12 +222,50 @@ impl Post {
         })
     }
 
-    pub fn delete(conn: &mut DbConnection, actor: &User, id: i32) -> AppResult<()> {
+    /// Deletes post `id`; returns its image's file name, to remove once
+    /// this is committed.
+    pub fn delete(conn: &mut DbConnection, actor: &User, id: i32) -> AppResult<Option<String>> {
         crate::db::write_transaction(conn, |conn| {
-            Post::find_editable(conn, id, actor)?;
+            let post = Post::find_editable(conn, id, actor)?;
             diesel::delete(posts::table.find(id)).execute(conn)?;
-            Ok(())
+            Ok(post.image)
         })
+    }
+
+    /// Sets (or, with `None`, clears) post `id`'s image; returns the post
+    /// and the file name of the image it replaced, to remove once this is
+    /// committed.
+    pub fn set_image(
+        conn: &mut DbConnection,
+        actor: &User,
+        id: i32,
+        image: Option<&str>,
+    ) -> AppResult<(PostWithAuthor, Option<String>)> {
+        crate::db::write_transaction(conn, |conn| {
+            let old = Post::find_editable(conn, id, actor)?.image;
+            let post = diesel::update(posts::table.find(id))
+                .set((posts::image.eq(image), posts::updated_at.eq(now())))
+                .returning(Post::as_returning())
+                .get_result(conn)?;
+            Ok((Post::with_author(conn, post)?, old))
+        })
+    }
+
+    /// The post showing the stored image `name`, if any.
+    pub fn find_by_image(conn: &mut DbConnection, name: &str) -> AppResult<Option<Post>> {
+        Ok(posts::table
+            .filter(posts::image.eq(name))
+            .select(Post::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Every stored image a post refers to (for the start-up sweep).
+    pub fn all_images(conn: &mut DbConnection) -> AppResult<Vec<String>> {
+        Ok(posts::table
+            .filter(posts::image.is_not_null())
+            .select(posts::image.assume_not_null())
+            .load(conn)?)
     }
 
     /// The posts `viewer` may list: published ones and their own drafts.

@@ -328,7 +328,9 @@ impl User {
 
     /// Deletes an account; its posts and sessions go with it (the foreign
     /// keys cascade). The last admin cannot be deleted.
-    pub fn delete(conn: &mut DbConnection, id: i32) -> AppResult<()> {
+    /// Returns the file names of the images of the posts that went with the
+    /// account, to remove once this is committed.
+    pub fn delete(conn: &mut DbConnection, id: i32) -> AppResult<Vec<String>> {
         crate::db::write_transaction(conn, |conn| {
             let user = User::find(conn, id)?;
             if user.is_admin() && User::admin_count(conn)? <= 1 {
@@ -337,8 +339,13 @@ impl User {
                     fields: FieldErrors::new(),
                 });
             }
+            let images: Vec<String> = posts::table
+                .filter(posts::user_id.eq(id))
+                .filter(posts::image.is_not_null())
+                .select(posts::image.assume_not_null())
+                .load(conn)?;
             diesel::delete(users::table.find(id)).execute(conn)?;
-            Ok(())
+            Ok(images)
         })
     }
 

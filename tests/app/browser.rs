@@ -106,6 +106,20 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    /// Posts a raw body with its Content-Type (a multipart form, say).
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let request = self
+            .app
+            .client
+            .post(path.to_owned())
+            .header(rocket::http::Header::new(
+                "Content-Type",
+                content_type.to_owned(),
+            ))
+            .body(body);
+        self.send(request).await
+    }
+
     /// Loads `form_page`, then submits its form to `action` with its token.
     pub async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let token = self.get(form_page).await.csrf_token();

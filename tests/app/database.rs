@@ -221,6 +221,20 @@ async fn the_first_launch_seeds_demo_users_posts_and_an_admin() {
         .unwrap();
     assert_eq!(grace["dob"], "1906-12-09");
     assert_eq!(grace["name"], "Grace Hopper");
+    // One demo post shows an image, served from the uploads folder.
+    let posts = app.get("/api/posts?per_page=100", None).await;
+    let images: Vec<&str> = posts.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["image"].as_str())
+        .collect();
+    assert_eq!(images.len(), 1, "{images:?}");
+    let image = app.client.get(images[0].to_owned()).dispatch().await;
+    assert_eq!(image.status(), Status::Ok);
+    assert_eq!(image.content_type(), Some(rocket::http::ContentType::PNG));
+    let bytes = image.into_bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
 }
 
 #[rocket::async_test]
@@ -236,7 +250,7 @@ async fn seeding_runs_once() {
     assert_eq!(app.count_users(), users_before);
     assert_eq!(app.count_posts(), posts_before);
     // And the function itself says so.
-    let outcome = seed::seed_if_empty(&mut app.conn(), None).unwrap();
+    let outcome = seed::seed_if_empty(&mut app.conn(), None, None).unwrap();
     assert_eq!(outcome, seed::Outcome::AlreadyHadUsers);
 }
 
@@ -245,7 +259,8 @@ fn the_admin_password_can_be_chosen() {
     let (_dir, path) = temp_db();
     let mut conn = db::establish(&path).unwrap();
     db::migrate(&mut conn).unwrap();
-    let outcome = seed::seed_if_empty(&mut conn, Some("chosen admin password".to_owned())).unwrap();
+    let outcome =
+        seed::seed_if_empty(&mut conn, Some("chosen admin password".to_owned()), None).unwrap();
     assert!(matches!(outcome, seed::Outcome::Seeded { users: 7, .. }));
     let hash: String = users::table
         .filter(users::uid.eq("admin"))

@@ -4,6 +4,7 @@
 mod browser;
 mod helpers;
 mod hostile;
+mod images;
 
 mod authorization;
 mod database;

@@ -633,6 +633,23 @@ async fn every_operation_answers_its_documented_success_shape() {
         .patch(&format!("/api/posts/{id}"), json!({}), Some(&admin))
         .await;
     assert_eq!(untouched.status, Status::Ok);
+    let pictured = api
+        .call(
+            Method::Put,
+            &format!("/api/posts/{id}/image"),
+            Some("GIF89a\u{1}\u{0}\u{1}\u{0}"),
+            Some(&grace),
+        )
+        .await;
+    assert_eq!(pictured.status, Status::Ok);
+    assert!(pictured.body["image"]
+        .as_str()
+        .unwrap()
+        .starts_with("/uploads/"));
+    let unpictured = api
+        .delete(&format!("/api/posts/{id}/image"), Some(&grace))
+        .await;
+    assert_eq!(unpictured.status, Status::Ok);
     let removed = api.delete(&format!("/api/posts/{id}"), Some(&grace)).await;
     assert_eq!(removed.status, Status::NoContent);
 
@@ -709,6 +726,24 @@ async fn error_responses_match_the_documented_error_shape() {
     assert_eq!(unnamed.status, Status::UnprocessableEntity);
     let not_hers = api.delete("/api/tokens/999", Some(&ada)).await;
     assert_eq!(not_hers.status, Status::NotFound);
+    let not_an_image = api
+        .call(
+            Method::Put,
+            &format!("/api/posts/{published}/image"),
+            Some("plain text"),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(not_an_image.status, Status::UnprocessableEntity);
+    let anonymous = api
+        .call(
+            Method::Delete,
+            &format!("/api/posts/{published}/image"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status, Status::Unauthorized);
     let unauthorized = api
         .patch(&format!("/api/posts/{published}"), json!({}), None)
         .await;

@@ -1,21 +1,32 @@
 //! `/api/posts`: posts.
 
+use rocket::data::{ByteUnit, Data};
 use rocket::http::RawStr;
 use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
-use rocket::{delete, get, patch, post, routes, Route, State};
+use rocket::{delete, get, patch, post, put, routes, Route, State};
 
 use super::{body, JsonBody, Paginated, PostView, TrendingPage, TrendingView};
 use crate::auth::{CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::images::{self, Uploads};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
 use crate::models::post_views::{self, ViewCounter};
 use crate::models::search::{self, SearchQuery};
 use crate::models::{Page, Post};
 
 pub fn routes() -> Vec<Route> {
-    routes![list, trending, show, create, update, remove]
+    routes![
+        list,
+        trending,
+        show,
+        create,
+        update,
+        remove,
+        put_image,
+        delete_image
+    ]
 }
 
 /// `GET /api/posts?page&per_page&user&q`: newest first; published posts plus
@@ -136,10 +147,51 @@ async fn update(
     Ok(Json(post.into()))
 }
 
-/// `DELETE /api/posts/<id>`: author or admin only.
+/// `DELETE /api/posts/<id>`: author or admin only; its image goes too.
 #[delete("/posts/<id>")]
-async fn remove(actor: CurrentUser, db: Db<'_>, id: i32) -> AppResult<NoContent> {
-    db.write(move |conn| Post::delete(conn, &actor.user, id))
-        .await?;
+async fn remove(
+    actor: CurrentUser,
+    db: Db<'_>,
+    uploads: &State<Uploads>,
+    id: i32,
+) -> AppResult<NoContent> {
+    images::delete_post(&db, uploads, &actor.user, id).await?;
     Ok(NoContent)
+}
+
+/// `PUT /api/posts/<id>/image`: the request body is the image (JPEG, PNG,
+/// GIF or WebP, told by its bytes, whatever the Content-Type says), at most
+/// `max_image_bytes`. Replaces any image the post had. Author or admin.
+#[put("/posts/<id>/image", data = "<data>")]
+async fn put_image(
+    actor: CurrentUser,
+    db: Db<'_>,
+    uploads: &State<Uploads>,
+    id: i32,
+    data: Data<'_>,
+) -> AppResult<Json<PostView>> {
+    // Reading stops at the limit; a body that goes on is too large (413).
+    let limit = ByteUnit::from(uploads.max_bytes());
+    let bytes = data
+        .open(limit)
+        .into_bytes()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?;
+    if !bytes.is_complete() {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let post = images::attach(&db, uploads, &actor.user, id, &bytes).await?;
+    Ok(Json(post.into()))
+}
+
+/// `DELETE /api/posts/<id>/image`: removes the post's image. Author or admin.
+#[delete("/posts/<id>/image")]
+async fn delete_image(
+    actor: CurrentUser,
+    db: Db<'_>,
+    uploads: &State<Uploads>,
+    id: i32,
+) -> AppResult<Json<PostView>> {
+    let post = images::detach(&db, uploads, &actor.user, id).await?;
+    Ok(Json(post.into()))
 }

@@ -3,13 +3,14 @@
 use rocket::http::CookieJar;
 use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
-use rocket::{delete, get, patch, post, routes, Route};
+use rocket::{delete, get, patch, post, routes, Route, State};
 
 use super::{body, JsonBody, Paginated, UserView};
 use crate::accounts;
 use crate::auth::{session, CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::images::Uploads;
 use crate::models::user::{SignUp, UserPatch};
 use crate::models::{Page, User, UserOrder};
 
@@ -78,10 +79,11 @@ async fn update(
 async fn remove(
     db: Db<'_>,
     actor: CurrentUser,
+    uploads: &State<Uploads>,
     id: i32,
     cookies: &CookieJar<'_>,
 ) -> AppResult<NoContent> {
-    accounts::delete(&db, &actor, id).await?;
+    accounts::delete(&db, uploads, &actor, id).await?;
     if actor.user.id == id {
         session::remove_cookie(cookies);
     }

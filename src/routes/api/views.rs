@@ -58,6 +58,7 @@ pub struct PostView {
     pub title: String,
     /// Markdown source.
     pub content: String,
+    /// The image's URL (`/uploads/<name>`), if the post has one.
     pub image: Option<String>,
     pub published: bool,
     pub views: i32,
@@ -110,7 +111,7 @@ impl From<PostWithAuthor> for PostView {
             id: post.id,
             title: post.title,
             content: post.content,
-            image: post.image,
+            image: post.image.map(|name| format!("/uploads/{name}")),
             published: post.published,
             views: post.views,
             created_at: utc(post.created_at),

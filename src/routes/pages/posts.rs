@@ -1,16 +1,19 @@
 //! Posts: the list, a post, writing, editing and deleting.
 
 use rocket::form::Form;
+use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
+use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::views::{post_page, PostCard};
 use super::{done, form_error, pager, Layout, PageResponse, PageResult, TokenForm};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::images::{self, Uploads};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
 use crate::models::post_views::{self, ViewCounter};
 use crate::models::{Page, Post, PostWithAuthor};
@@ -77,8 +80,9 @@ async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i3
     Ok(PageResponse::Page(layout.render("posts/show", page)))
 }
 
+/// The post form, sent as `multipart/form-data` for its image.
 #[derive(FromForm, Serialize)]
-pub struct PostForm {
+pub struct PostForm<'r> {
     title: String,
     content: String,
     /// A checkbox: absent when unticked.
@@ -86,15 +90,49 @@ pub struct PostForm {
     #[serde(skip)]
     #[field(default = String::new())]
     csrf_token: String,
+    /// Browsers send an empty part when no file was chosen.
+    #[serde(skip)]
+    image: Option<TempFile<'r>>,
+    /// On the edit form: drop the current image.
+    #[serde(skip)]
+    #[field(default = false)]
+    remove_image: bool,
+}
+
+/// The chosen file's bytes, checked to be an image we accept; `None` when
+/// no file was chosen.
+async fn chosen_image(
+    uploads: &Uploads,
+    file: Option<&TempFile<'_>>,
+) -> AppResult<Option<Vec<u8>>> {
+    let Some(file) = file.filter(|file| file.len() > 0) else {
+        return Ok(None);
+    };
+    let unreadable =
+        |e: std::io::Error| AppError::BadRequest(format!("the upload could not be read: {e}"));
+    let reader = file.open().await.map_err(unreadable)?;
+    rocket::tokio::pin!(reader);
+    let mut bytes = Vec::with_capacity(file.len() as usize);
+    reader.read_to_end(&mut bytes).await.map_err(unreadable)?;
+    uploads.check(&bytes)?;
+    Ok(Some(bytes))
+}
+
+/// What the post form shows: the values, the post being edited (if any),
+/// and the image size limit.
+fn form_page(uploads: &Uploads, values: impl Serialize, post: Option<PostCard>) -> Value {
+    json!({
+        "values": values,
+        "post": post,
+        "max_image": images::describe_size(uploads.max_bytes()),
+    })
 }
 
 /// `GET /posts/new`
 #[get("/posts/new")]
-fn new_form(_author: CurrentUser, layout: Layout<'_>) -> PageResponse {
-    PageResponse::Page(layout.render(
-        "posts/form",
-        json!({"values": {"published": true}, "post": null}),
-    ))
+fn new_form(_author: CurrentUser, layout: Layout<'_>, uploads: &State<Uploads>) -> PageResponse {
+    let page = form_page(uploads, json!({"published": true}), None);
+    PageResponse::Page(layout.render("posts/form", page))
 }
 
 /// `POST /posts/new`
@@ -103,7 +141,8 @@ async fn create(
     author: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
-    form: Form<PostForm>,
+    uploads: &State<Uploads>,
+    form: Form<PostForm<'_>>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
     let draft = PostDraft {
@@ -111,20 +150,25 @@ async fn create(
         content: form.content.clone(),
         published: Some(form.published),
     };
-    let new = match draft.validate() {
-        Ok(new) => new,
+    // Text and image are both checked before anything is stored.
+    let checked = match draft.validate() {
+        Ok(new) => chosen_image(uploads, form.image.as_ref())
+            .await
+            .map(|image| (new, image)),
+        Err(error) => Err(error),
+    };
+    let (new, image) = match checked {
+        Ok(checked) => checked,
         Err(error) => {
             return form_error(
                 &layout,
                 "posts/form",
                 error,
-                json!({"values": &*form, "post": null}),
+                form_page(uploads, &*form, None),
             )
         }
     };
-    let item = db
-        .write(move |conn| Post::create(conn, &author.user, &new))
-        .await?;
+    let item = images::create_post(&db, uploads, &author.user, new, image).await?;
     let message = if item.post.published {
         "Post published."
     } else {
@@ -150,13 +194,17 @@ async fn editable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<PostWi
 
 /// `GET /posts/<id>/edit`
 #[get("/posts/<id>/edit")]
-async fn edit_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
+async fn edit_form(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    uploads: &State<Uploads>,
+    id: i32,
+) -> PageResult {
     let item = editable(&db, &actor, id).await?;
     let values = json!({"title": item.post.title, "content": item.post.content, "published": item.post.published});
-    Ok(PageResponse::Page(layout.render(
-        "posts/form",
-        json!({"values": values, "post": PostCard::from(&item)}),
-    )))
+    let page = form_page(uploads, values, Some(PostCard::from(&item)));
+    Ok(PageResponse::Page(layout.render("posts/form", page)))
 }
 
 /// `POST /posts/<id>/edit`
@@ -165,8 +213,9 @@ async fn edit(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
+    uploads: &State<Uploads>,
     id: i32,
-    form: Form<PostForm>,
+    form: Form<PostForm<'_>>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
     let item = editable(&db, &actor, id).await?;
@@ -175,15 +224,27 @@ async fn edit(
         content: Some(form.content.clone()),
         published: Some(form.published),
     };
-    let changes = match patch.validate() {
-        Ok(changes) => changes,
+    let checked = match patch.validate() {
+        Ok(changes) => chosen_image(uploads, form.image.as_ref())
+            .await
+            .map(|image| (changes, image)),
+        Err(error) => Err(error),
+    };
+    let (changes, image) = match checked {
+        Ok(checked) => checked,
         Err(error) => {
-            let page = json!({"values": &*form, "post": PostCard::from(&item)});
+            let page = form_page(uploads, &*form, Some(PostCard::from(&item)));
             return form_error(&layout, "posts/form", error, page);
         }
     };
-    db.write(move |conn| Post::update(conn, &actor.user, id, &changes))
+    let user = actor.user.clone();
+    db.write(move |conn| Post::update(conn, &user, id, &changes))
         .await?;
+    match image {
+        Some(bytes) => drop(images::attach(&db, uploads, &actor.user, id, &bytes).await?),
+        None if form.remove_image => drop(images::detach(&db, uploads, &actor.user, id).await?),
+        None => {}
+    }
     done(format!("/posts/{id}"), "Post saved.")
 }
 
@@ -203,12 +264,12 @@ async fn delete(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
+    uploads: &State<Uploads>,
     id: i32,
     form: Form<TokenForm>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
     let author_id = editable(&db, &actor, id).await?.author.id;
-    db.write(move |conn| Post::delete(conn, &actor.user, id))
-        .await?;
+    images::delete_post(&db, uploads, &actor.user, id).await?;
     done(format!("/users/{author_id}"), "Post deleted.")
 }

@@ -2,7 +2,7 @@
 
 use rocket::form::Form;
 use rocket::http::uri::Origin;
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::accounts;
 use crate::auth::{csrf, session, CurrentUser};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::images::Uploads;
 use crate::models::post::PostFilter;
 use crate::models::user::UserPatch;
 use crate::models::{Page, Post, User, UserOrder};
@@ -221,11 +222,12 @@ async fn delete(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
+    uploads: &State<Uploads>,
     id: i32,
     form: Form<TokenForm>,
 ) -> PageResult {
     layout.check_csrf(&form.csrf_token)?;
-    match accounts::delete(&db, &actor, id).await {
+    match accounts::delete(&db, uploads, &actor, id).await {
         Ok(()) if actor.user.id == id => {
             session::remove_cookie(layout.cookies);
             csrf::rotate(layout.cookies);

@@ -29,6 +29,8 @@ pub struct PostCard {
     pub author_name: String,
     /// Search results only: HTML, escaped, hits in `<mark>`.
     pub snippet_html: Option<String>,
+    /// The stored image's file name (served at `/uploads/<name>`).
+    pub image: Option<String>,
 }
 
 impl From<&SearchHit> for PostCard {
@@ -55,6 +57,7 @@ impl From<&PostWithAuthor> for PostCard {
             author_uid: item.author.uid.clone(),
             author_name: item.author.name.clone(),
             snippet_html: None,
+            image: item.post.image.clone(),
         }
     }
 }
