@@ -425,5 +425,53 @@ async fn a_person_uses_the_site_in_a_real_browser() {
         .unwrap();
     assert!(grace.text("h1").await.contains("Grace Hopper"));
     grace.screenshot("profile").await;
+
+    // Flow 5: a post with an image from the form; the browser loads and
+    // decodes it (so it is served whole, with an image type).
+    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/seed_assets/gears.png");
+    grace.open("/posts/new").await;
+    grace.fill("title", "Gears of the difference engine").await;
+    grace.fill("content", "Brass gears, cut by hand.").await;
+    grace
+        .client
+        .find(Locator::Css("input[type=file][name='image']"))
+        .await
+        .unwrap()
+        .send_keys(picture.to_str().unwrap())
+        .await
+        .unwrap();
+    grace.submit("main form button[type=submit]").await;
+    assert!(grace.body().await.contains("Post published."));
+    let decoded = grace
+        .client
+        .execute(
+            "const img = document.querySelector('#post-image'); \
+             return img !== null && img.complete && img.naturalWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(decoded, json!(480), "the image was served and decoded");
+    grace.screenshot("post-with-image").await;
+
+    // Flow 6: search from the navigation; the words are highlighted.
+    grace.open("/search").await;
+    grace.fill("q", "brass gears").await;
+    grace.submit("form.search-form button[type=submit]").await;
+    assert!(grace.text("#search-summary").await.contains("1 post found"));
+    assert_eq!(grace.text("mark").await.to_lowercase(), "brass");
+    grace.screenshot("search").await;
+
+    // Flow 7: an API token, shown once, then revoked.
+    grace.open("/tokens").await;
+    grace.fill("name", "backup script").await;
+    grace.submit("#create-token").await;
+    let secret = grace.text("#new-token-secret").await;
+    assert!(secret.starts_with("pft_"), "{secret}");
+    grace.screenshot("tokens").await;
+    grace.open("/tokens").await;
+    assert!(!grace.body().await.contains(&secret), "shown once");
+    grace.submit("table.tokens button.danger").await;
+    assert!(grace.body().await.contains("Token revoked"));
     grace.client.close().await.unwrap();
 }
