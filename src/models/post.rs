@@ -283,6 +283,20 @@ impl Post {
         query
     }
 
+    /// The posts with these ids and their authors, in the order of `ids`
+    /// (ids of posts that are gone are skipped).
+    pub fn find_many(conn: &mut DbConnection, ids: &[i32]) -> AppResult<Vec<PostWithAuthor>> {
+        let mut rows: HashMap<i32, PostWithAuthor> = posts::table
+            .inner_join(users::table)
+            .filter(posts::id.eq_any(ids))
+            .select((Post::as_select(), Author::as_select()))
+            .load::<(Post, Author)>(conn)?
+            .into_iter()
+            .map(|(post, author)| (post.id, PostWithAuthor { post, author }))
+            .collect();
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
+    }
+
     /// How many posts [`Post::listable`] holds. Without an author filter,
     /// the published ones are read from `post_totals` (kept current by
     /// triggers) instead of counted, and only the viewer's drafts are
@@ -331,15 +345,7 @@ impl Post {
             .limit(page.limit())
             .offset(page.offset())
             .load(conn)?;
-        let mut rows: HashMap<i32, PostWithAuthor> = posts::table
-            .inner_join(users::table)
-            .filter(posts::id.eq_any(&ids))
-            .select((Post::as_select(), Author::as_select()))
-            .load::<(Post, Author)>(conn)?
-            .into_iter()
-            .map(|(post, author)| (post.id, PostWithAuthor { post, author }))
-            .collect();
-        let items = ids.iter().filter_map(|id| rows.remove(id)).collect();
+        let items = Post::find_many(conn, &ids)?;
         let total = Post::count_listable(conn, filter, viewer)?;
         Ok((items, total))
     }

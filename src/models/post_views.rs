@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::post::Author;
 use super::{Post, PostWithAuthor};
-use crate::db::schema::{post_daily_views, posts, users};
+use crate::db::schema::{post_daily_views, posts};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -148,21 +147,15 @@ pub fn trending(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> AppRes
         .limit(limit)
         .load(conn)?;
     let ids: Vec<i32> = counts.iter().map(|(id, _)| *id).collect();
-    let mut found: HashMap<i32, PostWithAuthor> = posts::table
-        .inner_join(users::table)
-        .filter(posts::id.eq_any(&ids))
-        .select((Post::as_select(), Author::as_select()))
-        .load::<(Post, Author)>(conn)?
+    let views: HashMap<i32, i64> = counts
         .into_iter()
-        .map(|(post, author)| (post.id, PostWithAuthor { post, author }))
+        .map(|(id, views)| (id, views.unwrap_or(0)))
         .collect();
-    Ok(counts
+    Ok(Post::find_many(conn, &ids)?
         .into_iter()
-        .filter_map(|(id, views)| {
-            Some(Trending {
-                post: found.remove(&id)?,
-                recent_views: views.unwrap_or(0),
-            })
+        .map(|post| Trending {
+            recent_views: views.get(&post.post.id).copied().unwrap_or(0),
+            post,
         })
         .collect())
 }

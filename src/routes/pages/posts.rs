@@ -99,6 +99,17 @@ pub struct PostForm<'r> {
     remove_image: bool,
 }
 
+/// The validated text with the form's image, checked too: both are checked
+/// before anything is stored.
+async fn with_image<T>(
+    text: AppResult<T>,
+    uploads: &Uploads,
+    form: &PostForm<'_>,
+) -> AppResult<(T, Option<Vec<u8>>)> {
+    let text = text?;
+    Ok((text, chosen_image(uploads, form.image.as_ref()).await?))
+}
+
 /// The chosen file's bytes, checked to be an image we accept; `None` when
 /// no file was chosen.
 async fn chosen_image(
@@ -150,14 +161,7 @@ async fn create(
         content: form.content.clone(),
         published: Some(form.published),
     };
-    // Text and image are both checked before anything is stored.
-    let checked = match draft.validate() {
-        Ok(new) => chosen_image(uploads, form.image.as_ref())
-            .await
-            .map(|image| (new, image)),
-        Err(error) => Err(error),
-    };
-    let (new, image) = match checked {
+    let (new, image) = match with_image(draft.validate(), uploads, &form).await {
         Ok(checked) => checked,
         Err(error) => {
             return form_error(
@@ -224,13 +228,7 @@ async fn edit(
         content: Some(form.content.clone()),
         published: Some(form.published),
     };
-    let checked = match patch.validate() {
-        Ok(changes) => chosen_image(uploads, form.image.as_ref())
-            .await
-            .map(|image| (changes, image)),
-        Err(error) => Err(error),
-    };
-    let (changes, image) = match checked {
+    let (changes, image) = match with_image(patch.validate(), uploads, &form).await {
         Ok(checked) => checked,
         Err(error) => {
             let page = form_page(uploads, &*form, Some(PostCard::from(&item)));
