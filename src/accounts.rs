@@ -62,21 +62,40 @@ pub async fn log_in(
         .begin(throttle::keys(uid, client))
         .await
         .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
-    let uid = uid.to_owned();
-    let lookup = uid.clone();
-    let user = db
-        .read(move |conn| User::find_by_uid(conn, &lookup))
-        .await?;
+    // Our own failures (database busy, hashing unavailable) are not the
+    // client's failed guesses: those attempts count as neither.
+    let lookup = uid.to_owned();
+    let user = match db.read(move |conn| User::find_by_uid(conn, &lookup)).await {
+        Ok(user) => user,
+        Err(error) => {
+            attempt.undecided();
+            return Err(error);
+        }
+    };
     let stored = user.as_ref().map(|user| user.password_hash.clone());
-    let verified = password::verify(candidate.to_owned(), stored).await?;
+    let verified = match password::verify(candidate.to_owned(), stored).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            attempt.undecided();
+            return Err(error);
+        }
+    };
     match user {
         Some(user) if verified => {
             let user_id = user.id;
-            let token = db
+            match db
                 .write(move |conn| session::start(conn, user_id, session_days))
-                .await?;
-            attempt.succeeded();
-            Ok((user, token))
+                .await
+            {
+                Ok(token) => {
+                    attempt.succeeded();
+                    Ok((user, token))
+                }
+                Err(error) => {
+                    attempt.undecided();
+                    Err(error)
+                }
+            }
         }
         // Dropped without success: the attempt counts as a failure.
         _ => Err(AppError::Unauthorized("wrong user name or password")),

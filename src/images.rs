@@ -25,6 +25,10 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::{NewPost, Post, PostWithAuthor, User};
 
+/// How old an unreferenced upload must be before the start-up sweep
+/// removes it.
+pub const SWEEP_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The image types we accept, told apart by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageKind {
@@ -143,8 +147,14 @@ impl Uploads {
         let kind = self.check(bytes)?;
         let name = format!("{}.{}", random_hex(), kind.extension());
         let partial = self.dir.join(format!(".{name}.partial"));
+        // On disk before the row that names it is committed (sync_all), so
+        // a power cut cannot leave a row pointing at a truncated file.
         let result = std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(&partial, bytes))
+            .and_then(|()| {
+                let mut file = std::fs::File::create(&partial)?;
+                std::io::Write::write_all(&mut file, bytes)?;
+                file.sync_all()
+            })
             .and_then(|()| std::fs::rename(&partial, self.dir.join(&name)));
         if let Err(error) = result {
             let _ = std::fs::remove_file(&partial);
@@ -181,7 +191,16 @@ impl Uploads {
     /// Removes files in the uploads folder that no post refers to: left by
     /// a crash between a commit and a file removal, or a half-written
     /// upload. Run at start-up, before requests.
+    ///
+    /// Careful, because a mistake deletes people's images: only files older
+    /// than [`SWEEP_AFTER`] (another server on the same database may be
+    /// between saving a file and committing its row), and nothing at all
+    /// when the database refers to no image (most likely a different or
+    /// fresh database pointed at the same folder).
     pub fn sweep(&self, referenced: &HashSet<String>) -> std::io::Result<usize> {
+        if referenced.is_empty() {
+            return Ok(0);
+        }
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
@@ -192,7 +211,12 @@ impl Uploads {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let ours = kind_of_name(&name).is_some() || name.ends_with(".partial");
-            if ours && !referenced.contains(&name) && entry.file_type()?.is_file() {
+            let old = entry
+                .metadata()?
+                .modified()?
+                .elapsed()
+                .is_ok_and(|age| age >= SWEEP_AFTER);
+            if ours && old && !referenced.contains(&name) && entry.file_type()?.is_file() {
                 std::fs::remove_file(entry.path())?;
                 removed += 1;
             }

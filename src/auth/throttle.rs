@@ -64,19 +64,34 @@ pub fn keys(uid: &str, client: Option<IpAddr>) -> Vec<String> {
 pub struct Attempt<'a> {
     throttle: &'a LoginThrottle,
     keys: Vec<String>,
-    succeeded: bool,
+    outcome: Outcome,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Failed,
+    Succeeded,
+    /// The server could not decide (database busy): counts as neither.
+    Undecided,
 }
 
 impl Attempt<'_> {
     /// The password was right: clear the account's failures.
     pub fn succeeded(mut self) {
-        self.succeeded = true;
+        self.outcome = Outcome::Succeeded;
+    }
+
+    /// The check could not be made (our fault, not the client's): release
+    /// the attempt without counting it, so an overloaded server does not
+    /// lock people out.
+    pub fn undecided(mut self) {
+        self.outcome = Outcome::Undecided;
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        self.throttle.finish(&self.keys, self.succeeded);
+        self.throttle.finish(&self.keys, self.outcome);
     }
 }
 
@@ -121,7 +136,7 @@ impl LoginThrottle {
                     return Ok(Attempt {
                         throttle: self,
                         keys,
-                        succeeded: false,
+                        outcome: Outcome::Failed,
                     })
                 }
                 Verdict::Refuse(wait) => return Err(wait),
@@ -160,7 +175,7 @@ impl LoginThrottle {
         })
     }
 
-    fn finish(&self, keys: &[String], succeeded: bool) {
+    fn finish(&self, keys: &[String], outcome: Outcome) {
         self.with_state(|state| {
             for (index, key) in keys.iter().enumerate() {
                 if let Some(count) = state.in_flight.get_mut(key) {
@@ -169,16 +184,16 @@ impl LoginThrottle {
                         state.in_flight.remove(key);
                     }
                 }
-                if !succeeded {
-                    state
+                match outcome {
+                    Outcome::Failed => state
                         .failures
                         .entry(key.clone())
                         .or_default()
-                        .push_back(Instant::now());
-                } else if index == 0 {
+                        .push_back(Instant::now()),
                     // The account's own key: a success clears it. The
                     // address keeps its failures.
-                    state.failures.remove(key);
+                    Outcome::Succeeded if index == 0 => drop(state.failures.remove(key)),
+                    Outcome::Succeeded | Outcome::Undecided => {}
                 }
             }
         });
@@ -263,6 +278,15 @@ mod tests {
         drop(second);
         let wait = third.await.err().expect("two failures close the door");
         assert!(wait > Duration::from_secs(890), "{wait:?}");
+    }
+
+    #[rocket::async_test]
+    async fn an_undecided_attempt_counts_as_nothing() {
+        let throttle = LoginThrottle::new(1, Duration::from_secs(900));
+        let keys = keys("ada", None);
+        throttle.begin(keys.clone()).await.unwrap().undecided();
+        throttle.begin(keys.clone()).await.unwrap().undecided();
+        assert!(throttle.begin(keys).await.is_ok(), "no failure was counted");
     }
 
     #[rocket::async_test]

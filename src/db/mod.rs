@@ -46,8 +46,22 @@ pub struct ReadPool(ReadConnection);
 /// The r2d2 pool behind [`ReadPool`], kept by [`ReadConnection::pool`] when
 /// rocket_sync_db_pools builds it, so [`Db::read`] can take connections
 /// without rocket_sync_db_pools' two blocking-thread hops per query.
-#[derive(Default)]
-pub struct ReadPoolHandle(OnceLock<r2d2::Pool<ConnectionManager>>);
+pub struct ReadPoolHandle {
+    pool: OnceLock<r2d2::Pool<ConnectionManager>>,
+    /// How many slow reads may hold a connection at once (one per core),
+    /// so they can never take every connection from the quick ones.
+    slow_reads: rocket::tokio::sync::Semaphore,
+}
+
+impl Default for ReadPoolHandle {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ReadPoolHandle {
+            pool: OnceLock::new(),
+            slow_reads: rocket::tokio::sync::Semaphore::new(cores),
+        }
+    }
+}
 
 /// The database, as a request guard: `db.read(|conn| ...)` and
 /// `db.write(|conn| ...)` lend a connection for the closure only.
@@ -77,14 +91,46 @@ impl<'r> Db<'r> {
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T>,
     {
-        let pool = self
-            .0
-            .state::<ReadPoolHandle>()
-            .and_then(|handle| handle.0.get())
-            .ok_or_else(|| AppError::Internal("the readers' pool is not open".into()))?;
+        let (pool, _) = self.read_pool()?;
         // `Err` only when the pool stayed empty past its timeout.
         let mut conn = pool.get().map_err(|_| AppError::Busy)?;
         work(&mut conn.0)
+    }
+
+    /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
+    /// per core at a time: for reads that can take milliseconds (full-text
+    /// search ranks every match; trending sums a week of views), which must
+    /// not hold up the async workers that serve everyone else.
+    pub async fn read_slow<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (pool, handle) = self.read_pool()?;
+        let _turn = handle
+            .slow_reads
+            .acquire()
+            .await
+            .map_err(|_| AppError::Busy)?;
+        let pool = pool.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|_| AppError::Busy)?;
+            work(&mut conn.0)
+        })
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+    }
+
+    fn read_pool(&self) -> AppResult<(&'r r2d2::Pool<ConnectionManager>, &'r ReadPoolHandle)> {
+        let handle = self
+            .0
+            .state::<ReadPoolHandle>()
+            .ok_or_else(|| AppError::Internal("the readers' pool is not managed".into()))?;
+        let pool = handle
+            .pool
+            .get()
+            .ok_or_else(|| AppError::Internal("the readers' pool is not open".into()))?;
+        Ok((pool, handle))
     }
 
     /// Runs `work` on the one writer connection, after the writes queued
@@ -170,7 +216,7 @@ impl Poolable for ReadConnection {
         if let Some(handle) = rocket.state::<ReadPoolHandle>() {
             // Set once per launch; a second launch of the same instance
             // cannot happen (ignite consumes it).
-            let _ = handle.0.set(pool.clone());
+            let _ = handle.pool.set(pool.clone());
         }
         Ok(pool)
     }

@@ -65,7 +65,13 @@ pub struct SearchQuery(String);
 impl SearchQuery {
     /// `None` when there is nothing to search for.
     pub fn parse(typed: &str) -> Option<SearchQuery> {
-        let words: Vec<String> = typed
+        // FTS5 reads the query as a C string: a NUL would cut it short
+        // (and other control characters have no business in a word).
+        let cleaned: String = typed
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let words: Vec<String> = cleaned
             .split_whitespace()
             .filter(|word| word.chars().any(char::is_alphanumeric))
             .take(32)
@@ -190,6 +196,8 @@ mod tests {
             ("NEAR(a b)", r#""NEAR(a" "b)""#),
             ("content:secret", r#""content:secret""#),
             ("foo*", r#""foo*""#),
+            ("a\0b", r#""a" "b""#),
+            ("tab\tnew\nline", r#""tab" "new" "line""#),
         ];
         for (typed, fts) in cases {
             assert_eq!(SearchQuery::parse(typed).unwrap().as_fts(), fts, "{typed}");

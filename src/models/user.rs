@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::fields::{BirthDate, Email, Password, PersonName, Uid};
 use super::{now, Checker, Page, Role};
-use crate::db::schema::{posts, sessions, users};
+use crate::db::schema::{api_tokens, posts, sessions, users};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldErrors};
 
@@ -321,6 +321,10 @@ impl User {
                         .execute(conn)?,
                     None => diesel::delete(sessions_of_user).execute(conn)?,
                 };
+                // A new password also ends every API token: a leaked one
+                // must not outlive the password change meant to stop it.
+                diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id)))
+                    .execute(conn)?;
             }
             Ok(user)
         })

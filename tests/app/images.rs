@@ -316,9 +316,21 @@ async fn start_up_removes_files_no_post_refers_to() {
     put_image(&app, post, &png(), ContentType::PNG, &ada).await;
     let kept = stored(&app);
     let stray = format!("{}.jpg", "cd".repeat(16));
-    std::fs::write(uploads_dir(&app).join(&stray), b"\xFF\xD8\xFF").unwrap();
-    std::fs::write(uploads_dir(&app).join(format!(".{stray}.partial")), b"half").unwrap();
-    std::fs::write(uploads_dir(&app).join("README.txt"), b"not ours").unwrap();
+    let young = format!("{}.gif", "ef".repeat(16));
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let write = |name: &str, bytes: &[u8], old: bool| {
+        let path = uploads_dir(&app).join(name);
+        std::fs::write(&path, bytes).unwrap();
+        if old {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
+    };
+    write(&stray, b"\xFF\xD8\xFF", true);
+    write(&format!(".{stray}.partial"), b"half", true);
+    write("README.txt", b"not ours", true);
+    // Another server may be about to commit the row of a file just saved.
+    write(&young, b"GIF89a", false);
     // A second launch on the same folder sweeps before serving.
     let again = rocket::local::asynchronous::Client::untracked(portfolio::build(
         crate::helpers::test_figment(&app.db_path, false),
@@ -328,8 +340,29 @@ async fn start_up_removes_files_no_post_refers_to() {
     drop(again);
     let mut expected = kept.clone();
     expected.push("README.txt".to_owned());
+    expected.push(young);
     expected.sort();
     assert_eq!(stored(&app), expected);
+}
+
+#[rocket::async_test]
+async fn a_database_without_images_never_sweeps_the_folder() {
+    // Say a fresh database is pointed at the folder of an older one.
+    let app = spawn_app().await;
+    std::fs::create_dir_all(uploads_dir(&app)).unwrap();
+    let theirs = format!("{}.png", "12".repeat(16));
+    let path = uploads_dir(&app).join(&theirs);
+    std::fs::write(&path, png()).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(86400))
+        .unwrap();
+    let again = rocket::local::asynchronous::Client::untracked(portfolio::build(
+        crate::helpers::test_figment(&app.db_path, false),
+    ))
+    .await
+    .unwrap();
+    drop(again);
+    assert_eq!(stored(&app), [theirs]);
 }
 
 /// A multipart form body with the given text fields and one file.

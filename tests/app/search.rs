@@ -164,6 +164,8 @@ async fn hostile_search_strings_are_plain_words_never_errors() {
         "-",
         "'%3B%20DROP%20TABLE%20posts%3B--",
         "%00",
+        "a%00b",
+        "zeppelin%00%22",
         "%E2%80%AE",
     ];
     for q in hostile {

@@ -86,10 +86,27 @@ async fn a_token_acts_as_its_owner_until_revoked() {
     assert!(listed.body["items"][0].get("token").is_none());
     assert!(!listed.body.to_string().contains(&token));
 
-    // Revoked: the next request with it is a 401.
+    // A token cannot manage tokens (a leaked one could mint successors) nor
+    // delete the account: those need a login session.
     let id = made.body["id"].as_i64().unwrap();
-    let (status, _) = bearer(&app, Delete, &format!("/api/tokens/{id}"), &token, None).await;
-    assert_eq!(status, Status::NoContent);
+    for (method, path, body) in [
+        (
+            Post,
+            "/api/tokens".to_owned(),
+            Some(json!({"name": "successor"})),
+        ),
+        (Get, "/api/tokens".to_owned(), None),
+        (Delete, format!("/api/tokens/{id}"), None),
+        (Delete, format!("/api/users/{}", ada.id), None),
+    ] {
+        let (status, _) = bearer(&app, method, &path, &token, body).await;
+        assert_eq!(status, Status::Forbidden, "{method} {path}");
+    }
+    assert_eq!(app.count_users(), 1);
+
+    // Revoked: the next request with it is a 401.
+    let revoked = app.delete(&format!("/api/tokens/{id}"), Some(&ada)).await;
+    assert_eq!(revoked.status, Status::NoContent);
     let (status, error) = bearer(&app, Get, "/api/me", &token, None).await;
     assert_eq!(status, Status::Unauthorized);
     assert!(
@@ -157,7 +174,7 @@ async fn bad_and_foreign_tokens_are_refused_and_change_nothing() {
         None,
     )
     .await;
-    assert_eq!(status, Status::NotFound);
+    assert_eq!(status, Status::Forbidden, "tokens do not manage tokens");
     assert_eq!(
         app.delete(&format!("/api/tokens/{bobs_id}"), Some(&ada))
             .await
@@ -230,6 +247,33 @@ async fn deleting_the_account_deletes_its_tokens() {
     assert_eq!(gone.status, Status::NoContent);
     let (status, _) = bearer(&app, Get, "/api/me", &token, None).await;
     assert_eq!(status, Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn a_new_password_ends_every_api_token() {
+    use rocket::http::Method::Get;
+    let app = spawn_app().await;
+    let ada = app.create_user("ada").await;
+    let made = app
+        .post("/api/tokens", &json!({"name": "ci"}), Some(&ada))
+        .await;
+    let token = made.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        bearer(&app, Get, "/api/me", &token, None).await.0,
+        Status::Ok
+    );
+    let changed = app
+        .patch(
+            &format!("/api/users/{}", ada.id),
+            &json!({"password": "a brand new password", "current_password": PASSWORD}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(changed.status, Status::Ok, "{:?}", changed.body);
+    assert_eq!(
+        bearer(&app, Get, "/api/me", &token, None).await.0,
+        Status::Unauthorized
+    );
 }
 
 #[rocket::async_test]

@@ -62,7 +62,9 @@ async fn list(
             None => (Vec::new(), 0),
             Some(query) => {
                 let (hits, total) = db
-                    .read(move |conn| search::search(conn, &query, filter, viewer.user(), page))
+                    .read_slow(move |conn| {
+                        search::search(conn, &query, filter, viewer.user(), page)
+                    })
                     .await?;
                 (hits.into_iter().map(PostView::from).collect(), total)
             }
@@ -93,7 +95,7 @@ async fn trending(db: Db<'_>, limit: Option<String>) -> AppResult<Json<TrendingP
             .ok_or_else(|| AppError::invalid_field("limit", "must be a number from 1 to 50"))?,
     };
     let hot = db
-        .read(move |conn| post_views::trending(conn, post_views::today(), limit))
+        .read_slow(move |conn| post_views::trending(conn, post_views::today(), limit))
         .await?;
     Ok(Json(TrendingPage {
         days: post_views::TRENDING_DAYS,

@@ -8,12 +8,23 @@ use serde::{Deserialize, Serialize};
 
 use super::{body, JsonBody};
 use crate::auth::api_token::{self, ApiToken, TokenName};
-use crate::auth::CurrentUser;
+use crate::auth::{Credential, CurrentUser};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 
 pub fn routes() -> Vec<Route> {
     routes![list, create, revoke]
+}
+
+/// Tokens are managed from a login session only: a leaked token must not
+/// be able to mint itself successors, nor hide by listing or revoking.
+fn from_a_session(current: &CurrentUser) -> AppResult<()> {
+    match current.credential {
+        Credential::Session(_) => Ok(()),
+        Credential::ApiToken(_) => Err(AppError::Forbidden(
+            "API tokens are managed from a login session, not with a token",
+        )),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +62,7 @@ pub struct NewToken {
 /// `GET /api/tokens`: your tokens (never their secrets), newest first.
 #[get("/tokens")]
 async fn list(current: CurrentUser, db: Db<'_>) -> AppResult<Json<TokenList>> {
+    from_a_session(&current)?;
     let owner = current.user.id;
     let tokens = db.read(move |conn| api_token::list(conn, owner)).await?;
     Ok(Json(TokenList {
@@ -66,6 +78,7 @@ async fn create(
     db: Db<'_>,
     new: JsonBody<NewToken>,
 ) -> AppResult<Created<Json<TokenView>>> {
+    from_a_session(&current)?;
     let name = TokenName::parse(&body(new)?.name)
         .map_err(|message| AppError::invalid_field("name", message))?;
     let owner = current.user.id;
@@ -83,6 +96,7 @@ async fn create(
 /// at once. Someone else's token is a 404.
 #[delete("/tokens/<id>")]
 async fn revoke(current: CurrentUser, db: Db<'_>, id: i32) -> AppResult<NoContent> {
+    from_a_session(&current)?;
     let owner = current.user.id;
     db.write(move |conn| api_token::revoke(conn, owner, id))
         .await?;

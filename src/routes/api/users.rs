@@ -9,7 +9,7 @@ use super::{body, JsonBody, Paginated, UserView};
 use crate::accounts;
 use crate::auth::{session, CurrentUser, Viewer};
 use crate::db::Db;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::images::Uploads;
 use crate::models::user::{SignUp, UserPatch};
 use crate::models::{Page, User, UserOrder};
@@ -83,6 +83,12 @@ async fn remove(
     id: i32,
     cookies: &CookieJar<'_>,
 ) -> AppResult<NoContent> {
+    if actor.session_id().is_none() {
+        // Irreversible: not something a script's token may do.
+        return Err(AppError::Forbidden(
+            "deleting an account needs a login session, not an API token",
+        ));
+    }
     accounts::delete(&db, uploads, &actor, id).await?;
     if actor.user.id == id {
         session::remove_cookie(cookies);

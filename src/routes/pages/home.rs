@@ -26,7 +26,7 @@ async fn home(
 ) -> PageResult {
     let page = Page::parse(page.as_deref(), Some("10"))?;
     let viewer = layout.viewer.clone();
-    let (posts, total, writers, trending) = db
+    let (posts, total, writers) = db
         .read(move |conn| {
             let (posts, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), page)?;
             let top = Page {
@@ -34,9 +34,11 @@ async fn home(
                 per_page: 5,
             };
             let (writers, _) = User::list_with_post_counts(conn, top, UserOrder::MostPosts)?;
-            let trending = post_views::trending(conn, post_views::today(), 5)?;
-            Ok((posts, total, writers, trending))
+            Ok((posts, total, writers))
         })
+        .await?;
+    let trending = db
+        .read_slow(|conn| post_views::trending(conn, post_views::today(), 5))
         .await?;
     let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
     let writers: Vec<UserCard> = writers

@@ -31,7 +31,7 @@ async fn search_page(
         None => (Vec::new(), 0),
         Some(query) => {
             let viewer = layout.viewer.clone();
-            db.read(move |conn| {
+            db.read_slow(move |conn| {
                 search::search(conn, &query, PostFilter::default(), viewer.as_ref(), page)
             })
             .await?
