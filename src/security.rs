@@ -22,11 +22,16 @@ impl Fairing for SecurityHeaders {
         }
     }
 
-    async fn on_response<'r>(&self, _request: &'r Request<'_>, response: &mut Response<'r>) {
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         response.set_header(Header::new(
             "Content-Security-Policy",
             CONTENT_SECURITY_POLICY,
         ));
         response.set_header(Header::new("Referrer-Policy", "same-origin"));
+        // A new API token's secret is in this answer: no cache may keep it.
+        let path = request.uri().path();
+        if path == "/tokens" || path == "/api/tokens" {
+            response.set_header(Header::new("Cache-Control", "no-store"));
+        }
     }
 }

@@ -236,6 +236,18 @@ async fn deleting_the_account_deletes_its_tokens() {
         .post("/api/tokens", &json!({"name": "ci"}), Some(&ada))
         .await;
     let token = made.body["token"].as_str().unwrap().to_owned();
+    let raw = app
+        .client
+        .post("/api/tokens")
+        .header(ContentType::JSON)
+        .cookie(rocket::http::Cookie::new(
+            "portfolio_session",
+            ada.cookie.clone(),
+        ))
+        .body(r#"{"name": "headers"}"#)
+        .dispatch()
+        .await;
+    assert_eq!(raw.headers().get_one("Cache-Control"), Some("no-store"));
     let gone = app
         .send(
             rocket::http::Method::Delete,
@@ -307,6 +319,11 @@ async fn the_tokens_page_shows_a_new_token_once_and_revokes() {
         .submit("/tokens", "/tokens", &[("name", "deploy <script>")])
         .await;
     assert_eq!(made.status, Status::Ok);
+    assert_eq!(
+        made.header("Cache-Control"),
+        Some("no-store"),
+        "no cache keeps the secret"
+    );
     let secret = made
         .html
         .split("id=\"new-token-secret\">")
