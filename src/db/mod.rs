@@ -32,8 +32,8 @@ pub use writer::{write_transaction, Writer};
 /// The connection type every query in the model layer takes.
 pub type DbConnection = diesel::SqliteConnection;
 
-/// The migrations in `migrations/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+/// The SQLite migrations in `migrations/sqlite/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// The readers' pool: as many connections as configured, each read-only
 /// (`PRAGMA query_only`), so a write sent here by mistake fails loudly

@@ -1,4 +1,4 @@
-// @generated shape: matches `diesel print-schema` for the migrations in `migrations/`.
+// @generated shape: matches `diesel print-schema` for the migrations in `migrations/sqlite/`.
 
 diesel::table! {
     posts (id) {
