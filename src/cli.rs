@@ -233,6 +233,9 @@ fn describe(error: AppError) -> Failure {
 /// not should not create an empty database there), with the shared claim
 /// that keeps `restore` from swapping it meanwhile.
 fn open_existing(url: &str) -> Result<(DbConnection, Option<db::ServerLock>), Failure> {
+    if db::Backend::of_url(url) == db::Backend::Postgres {
+        return Ok((db::establish(url)?, None));
+    }
     let file = db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
     if !file.is_file() {
         return Err(Failure(format!(
@@ -242,6 +245,17 @@ fn open_existing(url: &str) -> Result<(DbConnection, Option<db::ServerLock>), Fa
     }
     let claim = db::lock_shared(url)?;
     Ok((db::establish(url)?, claim))
+}
+
+/// `backup` and `restore` copy SQLite files; PostgreSQL has its own tools.
+fn require_sqlite(url: &str, command: &str) -> Outcome {
+    match db::Backend::of_url(url) {
+        db::Backend::Sqlite => Ok(()),
+        db::Backend::Postgres => Err(Failure(format!(
+            "`portfolio {command}` {}",
+            db::SQLITE_ONLY.trim_start_matches("this ")
+        ))),
+    }
 }
 
 /// The password, from a prompt (typed twice, not echoed) on a terminal, or
@@ -267,6 +281,7 @@ fn read_password() -> Result<String, Failure> {
 }
 
 fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
+    require_sqlite(url, "backup")?;
     if target.exists() {
         return Err(Failure(format!(
             "{} already exists: choose a new file",
@@ -279,7 +294,7 @@ fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
     let (mut conn, _claim) = open_existing(url)?;
     db::vacuum_into(&mut conn, target_text).map_err(|e| Failure(format!("backup failed: {e}")))?;
     // Prove the copy is sound before calling it a backup.
-    let mut copy = diesel::Connection::establish(target_text)?;
+    let mut copy = db::establish(target_text)?;
     db::integrity_check(&mut copy).map_err(|e| Failure(format!("the backup is damaged: {e}")))?;
     let size = std::fs::metadata(target)?.len();
     writeln!(
@@ -291,6 +306,7 @@ fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
 }
 
 fn restore(url: &str, source: &Path, out: &mut dyn Write) -> Outcome {
+    require_sqlite(url, "restore")?;
     let database =
         db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
     if !source.is_file() {
@@ -340,7 +356,7 @@ fn check_restorable(file: &Path) -> Result<(), Failure> {
     let path = file
         .to_str()
         .ok_or_else(|| Failure("the path must be valid UTF-8".into()))?;
-    let mut conn: DbConnection = diesel::Connection::establish(path)?;
+    let mut conn = db::establish(path)?;
     db::integrity_check(&mut conn).map_err(|e| Failure(format!("integrity check failed: {e}")))?;
     db::integrity_ping(&mut conn).map_err(|_| Failure("it is not a portfolio database".into()))?;
     let status = db::migration_status(&mut conn)?;

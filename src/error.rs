@@ -125,7 +125,7 @@ impl From<DieselError> for AppError {
         match error {
             DieselError::NotFound => AppError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                let field = crate::db::unique_violation_column(info.message())
+                let field = crate::db::unique_violation_column(info.as_ref())
                     .unwrap_or_else(|| "value".to_owned());
                 AppError::Conflict {
                     message: format!("that {field} is already taken"),

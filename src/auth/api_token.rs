@@ -23,7 +23,7 @@ pub const MAX_PER_USER: i64 = 25;
 
 /// A token as its owner sees it in the list: never the secret.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = api_tokens, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = api_tokens, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ApiToken {
     pub id: i32,
     pub user_id: i32,
@@ -82,8 +82,8 @@ pub fn create(
                 api_tokens::token_hash.eq(token_hash(&secret)),
                 api_tokens::created_at.eq(now()),
             ))
-            .returning(ApiToken::as_returning())
-            .get_result(conn)?;
+            .returning(crate::db::columns_of::<ApiToken>())
+            .get_result::<ApiToken>(conn)?;
         Ok((token, secret))
     })
 }

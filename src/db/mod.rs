@@ -1,9 +1,14 @@
-//! The database: connections with our pragmas, the request pool, and the
-//! embedded migrations.
+//! The database: connections with our settings, the request pool, and the
+//! embedded migrations, for SQLite or PostgreSQL.
 //!
-//! Everything SQLite-specific that is not a migration lives in [`sqlite`], so
-//! a second backend has one small place to mirror.
+//! The database URL decides: `postgres://…` (or `postgresql://…`) is
+//! PostgreSQL, anything else is a SQLite file. Queries are written once with
+//! Diesel's query builder against [`DbConnection`], which is either. What
+//! genuinely differs between the two (connection settings, read-only mode,
+//! error details, SQLite's file maintenance) is one small function each in
+//! [`sqlite`] and [`postgres`], side by side; the functions here pick one.
 
+mod postgres;
 pub mod schema;
 mod sqlite;
 mod writer;
@@ -12,10 +17,13 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::DatabaseErrorInformation;
 use diesel::sqlite::Sqlite;
-use diesel::Connection;
+use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Build, Orbit, Rocket};
@@ -23,17 +31,55 @@ use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
 use crate::error::{AppError, AppResult};
 
-pub use sqlite::{
-    checkpoint, file_of, integrity_check, is_busy, lock_path, unique_violation_column, vacuum_into,
-    PRAGMAS,
-};
+pub use sqlite::{file_of, lock_path, PRAGMAS};
 pub use writer::{write_transaction, Writer};
 
-/// The connection type every query in the model layer takes.
-pub type DbConnection = diesel::SqliteConnection;
+/// The connection every query in the model layer takes: SQLite or
+/// PostgreSQL, decided by the URL when it is opened ([`establish`]).
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// The Diesel backend of [`DbConnection`] (for boxed queries).
+pub type DbBackend = MultiBackend;
+
+/// The columns of `T`, for `RETURNING` them: Diesel's MultiConnection can
+/// return a tuple of columns but not a `T::as_returning()`.
+pub fn columns_of<T: diesel::Selectable<DbBackend>>() -> T::SelectExpression {
+    T::construct_selection()
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn of(conn: &DbConnection) -> Backend {
+        match conn {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
 
 /// The SQLite migrations in `migrations/sqlite/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The PostgreSQL migrations in `migrations/postgres/`: the same versions,
+/// making the same tables and columns (a test compares them).
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// The readers' pool: as many connections as configured, each read-only
 /// (`PRAGMA query_only`), so a write sent here by mistake fails loudly
@@ -162,9 +208,9 @@ impl<'r> FromRequest<'r> for Db<'r> {
     }
 }
 
-/// A pooled, read-only SQLite connection.
+/// A pooled, read-only connection.
 ///
-/// A newtype of our own so that *our* pragmas are the ones in force:
+/// A newtype of our own so that *our* settings are the ones in force:
 /// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
 /// `busy_timeout = 1000` on every connection.
 pub struct ReadConnection(DbConnection);
@@ -187,7 +233,11 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<ReadConnection, r2d2::Error> {
         let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
-        sqlite::make_read_only(&mut conn).map_err(r2d2::Error::QueryError)?;
+        match &mut conn {
+            DbConnection::Sqlite(c) => sqlite::make_read_only(c),
+            DbConnection::Postgres(c) => postgres::make_read_only(c),
+        }
+        .map_err(r2d2::Error::QueryError)?;
         Ok(ReadConnection(conn))
     }
 
@@ -222,11 +272,101 @@ impl Poolable for ReadConnection {
     }
 }
 
-/// Opens one connection with the pragmas every connection of ours runs with.
+/// Opens one connection to the database at `url`, with the settings every
+/// connection of ours runs with.
 pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
-    let mut conn = DbConnection::establish(url)?;
-    sqlite::apply_pragmas(&mut conn).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-    Ok(conn)
+    let setup = diesel::ConnectionError::CouldntSetupConfiguration;
+    Ok(match Backend::of_url(url) {
+        Backend::Sqlite => {
+            let mut conn = SqliteConnection::establish(url)?;
+            sqlite::apply_pragmas(&mut conn).map_err(setup)?;
+            DbConnection::Sqlite(conn)
+        }
+        Backend::Postgres => {
+            let mut conn = PgConnection::establish(url)?;
+            postgres::apply_settings(&mut conn).map_err(setup)?;
+            DbConnection::Postgres(conn)
+        }
+    })
+}
+
+/// Runs `work` in a transaction that writes: begun `IMMEDIATE` on SQLite, so
+/// that it waits for the write lock up front instead of failing with
+/// SQLITE_BUSY when it reads and then writes; a plain `BEGIN` on PostgreSQL,
+/// whose row locks are taken as rows are written.
+pub fn immediate_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    // As `Connection::transaction` finishes one.
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
+
+/// The column a unique violation is about (`email` for a taken email).
+pub fn unique_violation_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
+    // PostgreSQL names the constraint; SQLite only says it in the message.
+    if info.constraint_name().is_some() {
+        postgres::unique_violation_column(info)
+    } else {
+        sqlite::unique_violation_column(info)
+    }
+}
+
+/// Whether an error means "the database was too busy, try again": nothing
+/// was written.
+pub fn is_busy(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            sqlite::is_busy(info.as_ref()) || postgres::is_busy(info.as_ref())
+        }
+        _ => false,
+    }
+}
+
+/// On SQLite, folds the write-ahead log into the database file (on
+/// shutdown, so the file alone is complete). PostgreSQL has nothing to do.
+pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite::checkpoint(c),
+        DbConnection::Postgres(_) => Ok(()),
+    }
+}
+
+/// Why a maintenance command cannot run on this backend.
+pub const SQLITE_ONLY: &str = "this works on a SQLite database file; for PostgreSQL use its own \
+     tools (pg_dump and pg_restore), or `portfolio db export` and `portfolio db import`";
+
+/// Writes a consistent copy of the whole SQLite database to the file
+/// `target` while others keep reading and writing.
+pub fn vacuum_into(conn: &mut DbConnection, target: &str) -> Result<(), String> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite::vacuum_into(c, target).map_err(|e| e.to_string()),
+        DbConnection::Postgres(_) => Err(SQLITE_ONLY.to_owned()),
+    }
+}
+
+/// SQLite's own check of the database file: `Ok` when it finds nothing
+/// wrong. (PostgreSQL checks its pages itself; there is nothing to ask.)
+pub fn integrity_check(conn: &mut DbConnection) -> Result<(), String> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite::integrity_check(c),
+        DbConnection::Postgres(_) => Ok(()),
+    }
 }
 
 /// Why the database could not be made ready at start-up.
@@ -363,17 +503,15 @@ impl MigrationStatus {
 
 pub fn migration_status(conn: &mut DbConnection) -> Result<MigrationStatus, SetupError> {
     let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
-    let known: Vec<String> = MigrationSource::<Sqlite>::migrations(&MIGRATIONS)
-        .map_err(boxed)?
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .collect();
-    let mut applied: Vec<String> = conn
-        .applied_migrations()
-        .map_err(boxed)?
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let known = known_migrations(Backend::of(conn)).map_err(boxed)?;
+    let mut applied: Vec<String> = match conn {
+        DbConnection::Sqlite(c) => c.applied_migrations(),
+        DbConnection::Postgres(c) => c.applied_migrations(),
+    }
+    .map_err(boxed)?
+    .iter()
+    .map(ToString::to_string)
+    .collect();
     applied.sort();
     Ok(MigrationStatus {
         pending: known
@@ -395,14 +533,15 @@ pub fn rollback(conn: &mut DbConnection, steps: usize) -> Result<Vec<String>, Se
     let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
     let mut reverted = Vec::new();
     for _ in 0..steps {
-        if conn.applied_migrations().map_err(boxed)?.is_empty() {
+        if migration_status(conn)?.applied.is_empty() {
             break;
         }
-        reverted.push(
-            conn.revert_last_migration(MIGRATIONS)
-                .map_err(boxed)?
-                .to_string(),
-        );
+        let version = match conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+            DbConnection::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(boxed)?;
+        reverted.push(version.to_string());
     }
     Ok(reverted)
 }
@@ -414,6 +553,26 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, SetupError> {
     if let Some(unknown) = migration_status(conn)?.unknown.first() {
         return Err(SetupError::UnknownMigration(unknown.clone()));
     }
-    let done = conn.run_pending_migrations(MIGRATIONS).map_err(boxed)?;
+    let done = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(boxed)?;
     Ok(done.iter().map(|v| v.to_string()).collect())
+}
+
+/// The versions of this build's migrations for `backend`, oldest first.
+pub fn known_migrations(
+    backend: Backend,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(match backend {
+        Backend::Sqlite => MigrationSource::<Sqlite>::migrations(&SQLITE_MIGRATIONS)?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect(),
+        Backend::Postgres => MigrationSource::<Pg>::migrations(&POSTGRES_MIGRATIONS)?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect(),
+    })
 }

@@ -1,10 +1,12 @@
-//! The SQLite-only parts of talking to the database, in one place.
+//! The SQLite-only parts of talking to the database, in one place; their
+//! PostgreSQL counterparts are in [`super::postgres`], and `db/mod.rs` picks
+//! one or the other.
 
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
-
-use super::DbConnection;
+use diesel::result::DatabaseErrorInformation;
+use diesel::SqliteConnection;
 
 /// Run on every connection we open, before anything else.
 ///
@@ -19,12 +21,12 @@ pub const PRAGMAS: &str = "PRAGMA busy_timeout = 5000;\
      PRAGMA synchronous = NORMAL;\
      PRAGMA foreign_keys = ON;";
 
-pub(super) fn apply_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+pub(super) fn apply_pragmas(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute(PRAGMAS)
 }
 
 /// Makes a connection refuse every write (for the readers' pool).
-pub(super) fn make_read_only(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+pub(super) fn make_read_only(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute("PRAGMA query_only = ON;")
 }
 
@@ -40,7 +42,7 @@ pub(super) fn folder_of(url: &str) -> Option<PathBuf> {
 /// Writes a consistent copy of the whole database to `target` while others
 /// keep reading and writing (`VACUUM INTO`, one read transaction). The path
 /// is bound as a parameter, never spliced into the SQL.
-pub fn vacuum_into(conn: &mut DbConnection, target: &str) -> diesel::QueryResult<()> {
+pub(super) fn vacuum_into(conn: &mut SqliteConnection, target: &str) -> diesel::QueryResult<()> {
     use diesel::RunQueryDsl;
     diesel::sql_query("VACUUM INTO ?")
         .bind::<diesel::sql_types::Text, _>(target)
@@ -55,7 +57,7 @@ struct IntegrityRow {
 }
 
 /// `PRAGMA integrity_check`: `Ok` when SQLite says "ok", else its findings.
-pub fn integrity_check(conn: &mut DbConnection) -> Result<(), String> {
+pub(super) fn integrity_check(conn: &mut SqliteConnection) -> Result<(), String> {
     use diesel::RunQueryDsl;
     let rows: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check")
         .load(conn)
@@ -70,7 +72,7 @@ pub fn integrity_check(conn: &mut DbConnection) -> Result<(), String> {
 
 /// Moves everything in the write-ahead log into the database file and
 /// empties the log, so the file alone is complete (on shutdown).
-pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+pub(super) fn checkpoint(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
 }
 
@@ -84,32 +86,34 @@ pub fn lock_path(database: &std::path::Path) -> PathBuf {
 
 /// The database file of a URL (a path or a `file:` URI).
 pub fn file_of(url: &str) -> Option<PathBuf> {
+    if super::Backend::of_url(url) != super::Backend::Sqlite {
+        return None;
+    }
     let path = url.strip_prefix("file:").unwrap_or(url);
     let path = path.split('?').next().unwrap_or(path);
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// The column named by SQLite's "UNIQUE constraint failed: users.email".
-pub fn unique_violation_column(message: &str) -> Option<String> {
+pub(super) fn unique_violation_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
+    column_of_unique_message(info.message())
+}
+
+fn column_of_unique_message(message: &str) -> Option<String> {
     let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
     let first = columns.split(',').next()?.trim();
     first.rsplit('.').next().map(str::to_owned)
 }
 
 /// Whether the database stayed locked past `busy_timeout` (SQLITE_BUSY).
-pub fn is_busy(error: &diesel::result::Error) -> bool {
-    match error {
-        diesel::result::Error::DatabaseError(_, info) => {
-            let message = info.message();
-            message.contains("database is locked") || message.contains("database is busy")
-        }
-        _ => false,
-    }
+pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
+    let message = info.message();
+    message.contains("database is locked") || message.contains("database is busy")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{folder_of, unique_violation_column};
+    use super::{column_of_unique_message as unique_violation_column, folder_of};
 
     #[test]
     fn the_column_of_a_unique_violation_is_named() {

@@ -24,11 +24,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::TransactionManager;
 use diesel::Connection;
 use rocket::tokio::sync::{mpsc, oneshot};
 
-use super::{establish, DbConnection};
+use super::{establish, immediate_transaction, DbConnection};
+
+/// The transaction manager of [`DbConnection`] (it asks the backend's own).
+type Manager = <DbConnection as Connection>::TransactionManager;
 use crate::error::{AppError, AppResult};
 
 /// How many jobs may wait for the writer before new ones wait for a place.
@@ -197,7 +200,7 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
     if group.is_empty() {
         return;
     }
-    let outcome = conn.immediate_transaction(|conn| {
+    let outcome = immediate_transaction(conn, |conn| {
         for task in group.iter_mut() {
             if !run_caught(conn, task.as_mut(), true) {
                 return Err(internal("a write job panicked"));
@@ -240,7 +243,7 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
 /// How many transactions and savepoints are open on `conn`, as Diesel
 /// tracks it (`None`: none, or the state is broken).
 fn transaction_depth(conn: &mut DbConnection) -> Option<u32> {
-    AnsiTransactionManager::transaction_manager_status_mut(conn)
+    Manager::transaction_manager_status_mut(conn)
         .transaction_depth()
         .ok()
         .flatten()
@@ -284,13 +287,13 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn)
+    let depth = Manager::transaction_manager_status_mut(conn)
         .transaction_depth()
         .map_err(E::from)?;
     if depth.is_some() {
         conn.transaction(work)
     } else {
-        conn.immediate_transaction(work)
+        immediate_transaction(conn, work)
     }
 }
 

@@ -4,17 +4,18 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 
 use super::fields::{PostContent, PostTitle};
 use super::{now, Checker, Page, User};
 use crate::db::schema::{post_totals, posts, users};
-use crate::db::DbConnection;
+use crate::db::{DbBackend, DbConnection};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = posts, check_for_backend(Sqlite))]
+#[diesel(table_name = posts, check_for_backend(Sqlite, Pg))]
 pub struct Post {
     pub id: i32,
     pub user_id: i32,
@@ -29,7 +30,7 @@ pub struct Post {
 
 /// The public face of a post's author.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(Sqlite))]
+#[diesel(table_name = users, check_for_backend(Sqlite, Pg))]
 pub struct Author {
     pub id: i32,
     pub uid: String,
@@ -201,8 +202,8 @@ impl Post {
         };
         let post = diesel::insert_into(posts::table)
             .values(&row)
-            .returning(Post::as_returning())
-            .get_result(conn)?;
+            .returning(crate::db::columns_of::<Post>())
+            .get_result::<Post>(conn)?;
         Post::with_author(conn, post)
     }
 
@@ -216,8 +217,8 @@ impl Post {
             Post::find_editable(conn, id, actor)?;
             let post = diesel::update(posts::table.find(id))
                 .set(changes)
-                .returning(Post::as_returning())
-                .get_result(conn)?;
+                .returning(crate::db::columns_of::<Post>())
+                .get_result::<Post>(conn)?;
             Post::with_author(conn, post)
         })
     }
@@ -245,8 +246,8 @@ impl Post {
             let old = Post::find_editable(conn, id, actor)?.image;
             let post = diesel::update(posts::table.find(id))
                 .set((posts::image.eq(image), posts::updated_at.eq(now())))
-                .returning(Post::as_returning())
-                .get_result(conn)?;
+                .returning(crate::db::columns_of::<Post>())
+                .get_result::<Post>(conn)?;
             Ok((Post::with_author(conn, post)?, old))
         })
     }
@@ -269,7 +270,7 @@ impl Post {
     }
 
     /// The posts `viewer` may list: published ones and their own drafts.
-    fn listable<'a>(filter: PostFilter, viewer: Option<&User>) -> posts::BoxedQuery<'a, Sqlite> {
+    pub(crate) fn listable<'a>(filter: PostFilter, viewer: Option<&User>) -> posts::BoxedQuery<'a, DbBackend> {
         let mut query = posts::table.into_boxed();
         query = match viewer {
             Some(viewer) => {

@@ -91,15 +91,19 @@ pub fn write_batch(
     batch: &HashMap<i32, i32>,
     today: NaiveDate,
 ) -> AppResult<()> {
+    // In id order: two instances writing their batches into one PostgreSQL
+    // database then lock rows in the same order and cannot deadlock.
+    let mut batch: Vec<(i32, i32)> = batch.iter().map(|(&id, &views)| (id, views)).collect();
+    batch.sort_unstable();
     crate::db::write_transaction(conn, |conn| {
-        for (&id, &views) in batch {
+        for (id, views) in batch {
             let found = diesel::update(posts::table.find(id))
                 .set(posts::views.eq(posts::views + views))
                 .execute(conn)?;
             if found == 0 || views <= 0 {
                 continue;
             }
-            diesel::insert_into(post_daily_views::table)
+            let add_to_today = diesel::insert_into(post_daily_views::table)
                 .values((
                     post_daily_views::post_id.eq(id),
                     post_daily_views::day.eq(today),
@@ -107,8 +111,13 @@ pub fn write_batch(
                 ))
                 .on_conflict((post_daily_views::post_id, post_daily_views::day))
                 .do_update()
-                .set(post_daily_views::views.eq(post_daily_views::views + views))
-                .execute(conn)?;
+                .set(post_daily_views::views.eq(post_daily_views::views + views));
+            // Both backends have this upsert, but Diesel's MultiConnection
+            // cannot express it: run the same statement on the one in use.
+            match conn {
+                DbConnection::Sqlite(c) => add_to_today.execute(c),
+                DbConnection::Postgres(c) => add_to_today.execute(c),
+            }?;
         }
         Ok(())
     })

@@ -1,18 +1,22 @@
-//! Full-text search over posts: SQLite FTS5, ranked by bm25, with
-//! highlighted snippets. The index and the triggers that keep it in step
-//! with `posts` are in migration `2026-11-23-000005_search_posts`.
+//! Full-text search over posts, ranked, with highlighted snippets: SQLite's
+//! FTS5 or PostgreSQL's `tsvector`, one function each ([`sqlite_page`] and
+//! [`postgres_page`]), side by side. The indexes are in migration
+//! `2026-11-23-000005_search_posts` of each backend.
 //!
-//! This is SQLite-only by nature (PostgreSQL would use `tsvector`), so all of
-//! it lives here: the virtual table, its functions, and the rule that turns
-//! what a user typed into a query FTS5 cannot misread.
+//! Both index titles and content with stemming ("inventors" finds
+//! "inventor") and without accents ("Lovelace" finds "Lovélace"), weigh a
+//! title hit ten times a content hit, and match posts that have every word.
+//! What a user typed is never read as query syntax by either.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Integer, Text};
+use diesel::sql_types::{Bool, Double, Float, Integer, Text};
 use diesel::sqlite::Sqlite;
+use diesel::SqliteConnection;
 
-use super::post::{Author, PostFilter, PostWithAuthor};
+use super::post::{PostFilter, PostWithAuthor};
 use super::{Page, Post, User};
-use crate::db::schema::{posts, users};
+use crate::db::schema::posts;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 
@@ -31,7 +35,6 @@ diesel::table! {
 
 diesel::joinable!(posts_search -> posts (rowid));
 diesel::allow_tables_to_appear_in_same_query!(posts_search, posts);
-diesel::allow_tables_to_appear_in_same_query!(posts_search, users);
 
 diesel::infix_operator!(Matches, " MATCH ", backend: Sqlite);
 
@@ -46,42 +49,59 @@ diesel::define_sql_function! {
     fn snippet(index: Text, column: Integer, open: Text, close: Text, ellipsis: Text, tokens: Integer) -> Text;
 }
 
-/// What FTS5 wraps each hit of a snippet in: private-use characters, which
+/// What each hit of a snippet is wrapped in: private-use characters, which
 /// [`highlight`] turns into `<mark>` tags after escaping the rest.
 const HIT_OPEN: &str = "\u{E000}";
 const HIT_CLOSE: &str = "\u{E001}";
 
-/// What a user typed, made into an FTS5 query that matches every word.
+/// What a user typed, made into a query that matches every word.
 ///
 /// FTS5 has its own syntax (`AND`, `NEAR(...)`, `col:`, `"`, `*`, `^`,
 /// parentheses); fed raw, `NEAR(` or a lone quote is a syntax error and
-/// `content:` picks a column. So each word becomes a quoted string (quotes
-/// inside doubled): the operators lose their meaning and every word must
-/// appear. Words without a letter or digit are dropped, since the tokenizer
-/// would make an empty phrase of them.
+/// `content:` picks a column. So for FTS5 each word becomes a quoted string
+/// (quotes inside doubled): the operators lose their meaning and every word
+/// must appear. PostgreSQL gets the words for `plainto_tsquery`, which reads
+/// no operators at all. Words without a letter or digit are dropped, since
+/// the tokenizers would make an empty phrase of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchQuery(String);
+pub struct SearchQuery {
+    fts: String,
+    plain: String,
+}
 
 impl SearchQuery {
     /// `None` when there is nothing to search for.
     pub fn parse(typed: &str) -> Option<SearchQuery> {
-        // FTS5 reads the query as a C string: a NUL would cut it short
-        // (and other control characters have no business in a word).
+        // FTS5 reads the query as a C string and PostgreSQL text cannot
+        // hold NUL: a NUL would cut it short or fail (and other control
+        // characters have no business in a word).
         let cleaned: String = typed
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        let words: Vec<String> = cleaned
+        let words: Vec<&str> = cleaned
             .split_whitespace()
             .filter(|word| word.chars().any(char::is_alphanumeric))
             .take(32)
-            .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
             .collect();
-        (!words.is_empty()).then(|| SearchQuery(words.join(" ")))
+        (!words.is_empty()).then(|| SearchQuery {
+            fts: words
+                .iter()
+                .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            plain: words.join(" "),
+        })
     }
 
+    /// The query as FTS5 reads it.
     pub fn as_fts(&self) -> &str {
-        &self.0
+        &self.fts
+    }
+
+    /// The words, for PostgreSQL's `plainto_tsquery`.
+    pub fn as_plain(&self) -> &str {
+        &self.plain
     }
 }
 
@@ -92,6 +112,10 @@ pub struct SearchHit {
     pub snippet_html: String,
 }
 
+/// One page of matches: each post's id and its snippet (hits between
+/// [`HIT_OPEN`] and [`HIT_CLOSE`]), best first; and how many match in all.
+type MatchPage = (Vec<(i32, String)>, i64);
+
 /// One page of the posts matching `query` that `viewer` may see (published
 /// ones, and their own drafts), best first, and how many match in all.
 pub fn search(
@@ -101,9 +125,33 @@ pub fn search(
     viewer: Option<&User>,
     page: Page,
 ) -> AppResult<(Vec<SearchHit>, i64)> {
+    let (found, total) = match conn {
+        DbConnection::Sqlite(c) => sqlite_page(c, query, filter, viewer, page)?,
+        DbConnection::Postgres(_) => postgres_page(conn, query, filter, viewer, page)?,
+    };
+    let ids: Vec<i32> = found.iter().map(|(id, _)| *id).collect();
+    let mut snippets: std::collections::HashMap<i32, String> = found.into_iter().collect();
+    let hits = Post::find_many(conn, &ids)?
+        .into_iter()
+        .map(|post| SearchHit {
+            snippet_html: highlight(&snippets.remove(&post.post.id).unwrap_or_default()),
+            post,
+        })
+        .collect();
+    Ok((hits, total))
+}
+
+/// SQLite: the FTS5 index `posts_search`, ranked by bm25.
+fn sqlite_page(
+    conn: &mut SqliteConnection,
+    query: &SearchQuery,
+    filter: PostFilter,
+    viewer: Option<&User>,
+    page: Page,
+) -> QueryResult<MatchPage> {
     let matching = || {
         let found = posts_search::table
-            .inner_join(posts::table.inner_join(users::table))
+            .inner_join(posts::table)
             .filter(Matches::new(
                 posts_search::index,
                 query.as_fts().to_owned().into_sql::<Text>(),
@@ -120,10 +168,9 @@ pub fn search(
             None => found.filter(posts::published.eq(true)),
         }
     };
-    let rows: Vec<(Post, Author, String)> = matching()
+    let found = matching()
         .select((
-            Post::as_select(),
-            Author::as_select(),
+            posts::id,
             snippet(
                 posts_search::index,
                 -1, // the column with the best hits
@@ -137,15 +184,57 @@ pub fn search(
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let total = matching().count().get_result(conn)?;
-    let hits = rows
-        .into_iter()
-        .map(|(post, author, snippet)| SearchHit {
-            post: PostWithAuthor { post, author },
-            snippet_html: highlight(&snippet),
-        })
-        .collect();
-    Ok((hits, total))
+    Ok((found, matching().count().get_result(conn)?))
+}
+
+/// PostgreSQL: the GIN index `posts_search` over this very expression (it
+/// must be spelled the same, with the configuration as a literal, for the
+/// planner to use the index). Titles weigh 'A', content 'B'.
+const PG_DOCUMENT: &str = "(setweight(to_tsvector('portfolio_search', posts.title), 'A') \
+     || setweight(to_tsvector('portfolio_search', posts.content), 'B'))";
+
+/// PostgreSQL: `plainto_tsquery` over the GIN index, ranked by `ts_rank`.
+/// Only constant SQL is spelled out here; the words are a bound parameter.
+/// (It runs on the [`DbConnection`] so as to share [`Post::listable`].)
+fn postgres_page(
+    conn: &mut DbConnection,
+    query: &SearchQuery,
+    filter: PostFilter,
+    viewer: Option<&User>,
+    page: Page,
+) -> QueryResult<MatchPage> {
+    let words = || query.as_plain().to_owned();
+    let matches = || {
+        sql::<Bool>(&format!(
+            "{PG_DOCUMENT} @@ plainto_tsquery('portfolio_search', "
+        ))
+        .bind::<Text, _>(words())
+        .sql(")")
+    };
+    // Weights {D, C, B, A}: a title ('A') hit counts ten times a content one.
+    let rank = sql::<Float>(&format!(
+        "ts_rank('{{0, 0, 0.1, 1}}', {PG_DOCUMENT}, plainto_tsquery('portfolio_search', "
+    ))
+    .bind::<Text, _>(words())
+    .sql("))");
+    let headline = sql::<Text>("ts_headline('portfolio_search', posts.content, plainto_tsquery('portfolio_search', ")
+        .bind::<Text, _>(words())
+        .sql(&format!(
+            "), 'StartSel={HIT_OPEN}, StopSel={HIT_CLOSE}, MaxWords=24, MinWords=12, \
+             MaxFragments=1, FragmentDelimiter=…')"
+        ));
+    let found = Post::listable(filter, viewer)
+        .filter(matches())
+        .select((posts::id, headline))
+        .order((rank.desc(), posts::id.desc()))
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(conn)?;
+    let total = Post::listable(filter, viewer)
+        .filter(matches())
+        .count()
+        .get_result(conn)?;
+    Ok((found, total))
 }
 
 /// Escapes a snippet for HTML and turns the hit markers into `<mark>`s.

@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldErrors};
 
 #[derive(Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct User {
     pub id: i32,
     pub uid: String,
@@ -254,8 +254,8 @@ impl User {
         };
         Ok(diesel::insert_into(users::table)
             .values(&row)
-            .returning(User::as_returning())
-            .get_result(conn)?)
+            .returning(crate::db::columns_of::<User>())
+            .get_result::<User>(conn)?)
     }
 
     pub fn find(conn: &mut DbConnection, id: i32) -> AppResult<User> {
@@ -310,8 +310,8 @@ impl User {
             }
             let user = diesel::update(users::table.find(id))
                 .set(changes)
-                .returning(User::as_returning())
-                .get_result(conn)?;
+                .returning(crate::db::columns_of::<User>())
+                .get_result::<User>(conn)?;
             if changes.password_hash.is_some() {
                 // (`id != NULL` is never true in SQL: no session to keep means
                 // no second filter, not a comparison with NULL.)

@@ -2,36 +2,37 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
-use diesel_migrations::MigrationHarness;
 use portfolio::db::schema::{posts, users};
-use portfolio::db::{self, ReadPool, MIGRATIONS};
+use portfolio::db::{self, Backend, ReadPool};
 use portfolio::seed;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 
-use crate::helpers::{spawn_app, spawn_app_with, test_figment};
+use crate::helpers::{on_postgres, spawn_app, spawn_app_with, test_figment, TestDatabase};
 
-fn temp_db() -> (tempfile::TempDir, String) {
+/// A new, empty database (not migrated) of the backend under test.
+fn temp_db() -> (tempfile::TempDir, TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.db").to_str().unwrap().to_owned();
-    (dir, path)
+    let db = TestDatabase::new(dir.path());
+    std::fs::create_dir_all(&db.volume).unwrap();
+    (dir, db)
 }
 
 fn migration_count() -> usize {
-    diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
-        .unwrap()
-        .len()
+    let backend = Backend::of_url(&TestDatabase::new(std::path::Path::new("/nowhere")).url);
+    db::known_migrations(backend).unwrap().len()
 }
 
 #[test]
 fn migrations_run_up_all_down_and_up_again() {
-    let (_dir, path) = temp_db();
-    let mut conn = db::establish(&path).unwrap();
+    let (_dir, test_db) = temp_db();
+    let mut conn = db::establish(&test_db.url).unwrap();
     let applied = db::migrate(&mut conn).unwrap();
     assert_eq!(applied.len(), migration_count());
     assert!(users::table.count().get_result::<i64>(&mut conn).is_ok());
 
-    conn.revert_all_migrations(MIGRATIONS).unwrap();
+    let reverted = db::rollback(&mut conn, usize::MAX).unwrap();
+    assert_eq!(reverted.len(), migration_count(), "every down.sql ran");
     assert!(
         users::table.count().get_result::<i64>(&mut conn).is_err(),
         "users is gone"
@@ -61,8 +62,8 @@ diesel::table! {
 
 #[rocket::async_test]
 async fn a_database_from_a_newer_version_is_refused() {
-    let (_dir, path) = temp_db();
-    let mut conn = db::establish(&path).unwrap();
+    let (_dir, test_db) = temp_db();
+    let mut conn = db::establish(&test_db.url).unwrap();
     db::migrate(&mut conn).unwrap();
     diesel::insert_into(__diesel_schema_migrations::table)
         .values((
@@ -77,11 +78,7 @@ async fn a_database_from_a_newer_version_is_refused() {
         "{error}"
     );
 
-    let launch = Client::untracked(portfolio::build(test_figment(
-        std::path::Path::new(&path),
-        false,
-    )))
-    .await;
+    let launch = Client::untracked(portfolio::build(test_figment(&test_db, false))).await;
     let Err(error) = launch else {
         panic!("the app must not start on it");
     };
@@ -150,6 +147,9 @@ fn pragmas(c: &mut db::DbConnection) -> (i32, String, i32, i32, i32) {
 
 #[rocket::async_test]
 async fn our_pragmas_hold_on_every_pooled_connection() {
+    if on_postgres() {
+        return; // SQLite's pragmas; PostgreSQL's readers are checked below.
+    }
     let app = spawn_app().await;
     // Hold several readers at once, so they are distinct connections.
     let mut readers = Vec::new();
@@ -243,7 +243,7 @@ async fn seeding_runs_once() {
     let users_before = app.count_users();
     let posts_before = app.count_posts();
     // A second launch on the same file adds nothing.
-    let again = Client::untracked(portfolio::build(test_figment(&app.db_path, true)))
+    let again = Client::untracked(portfolio::build(test_figment(&app.db, true)))
         .await
         .unwrap();
     drop(again);
@@ -256,8 +256,8 @@ async fn seeding_runs_once() {
 
 #[test]
 fn the_admin_password_can_be_chosen() {
-    let (_dir, path) = temp_db();
-    let mut conn = db::establish(&path).unwrap();
+    let (_dir, test_db) = temp_db();
+    let mut conn = db::establish(&test_db.url).unwrap();
     db::migrate(&mut conn).unwrap();
     let outcome =
         seed::seed_if_empty(&mut conn, Some("chosen admin password".to_owned()), None).unwrap();
@@ -290,10 +290,13 @@ async fn seeding_can_be_turned_off() {
 async fn the_database_folder_is_created_at_start_up() {
     let app = spawn_app().await;
     assert!(
-        app.db_path.exists(),
+        app.db.volume.is_dir(),
         "{} was not created",
-        app.db_path.display()
+        app.db.volume.display()
     );
+    if let Some(file) = app.db.sqlite_file() {
+        assert!(file.exists(), "{} was not created", file.display());
+    }
     assert_eq!(app.get("/api/posts", None).await.status, Status::Ok);
 }
 
@@ -364,10 +367,16 @@ async fn a_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes_nothin
     let app = spawn_app().await;
     let author = app.create_user("author").await;
     let before = app.snapshot();
-    // Someone (say, `sqlite3` in a shell) holds the write lock for longer
-    // than the writer waits for it.
+    // Someone (say, `sqlite3` or `psql` in a shell) holds the write lock
+    // for longer than the writer waits for it.
     let mut other = app.conn();
-    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    other
+        .batch_execute(if on_postgres() {
+            "BEGIN; LOCK TABLE posts IN EXCLUSIVE MODE;"
+        } else {
+            "BEGIN IMMEDIATE"
+        })
+        .unwrap();
     let response = app
         .client
         .post("/api/posts")

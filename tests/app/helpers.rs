@@ -1,7 +1,7 @@
-//! The test harness: a fresh app on its own temp SQLite file per test, built
-//! by the same function as production, and typed helpers to drive it.
-
-use std::path::PathBuf;
+//! The test harness: a fresh app on its own database per test (a temp
+//! SQLite file, or a database of its own on the PostgreSQL server named by
+//! `PORTFOLIO_TEST_POSTGRES`), built by the same function as production,
+//! and typed helpers to drive it.
 
 use diesel::prelude::*;
 use portfolio::db::schema::{api_tokens, posts, sessions, users};
@@ -12,12 +12,14 @@ use rocket::local::asynchronous::Client;
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub use crate::test_database::{on_postgres, TestDatabase};
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub client: Client,
-    pub db_path: PathBuf,
-    // Dropped last: removes the database folder.
+    pub db: TestDatabase,
+    // Dropped last: removes the data folder.
     _dir: TempDir,
 }
 
@@ -49,15 +51,12 @@ impl Reply {
     }
 }
 
-/// Our figment with a temp database and a fixed secret key.
-pub fn test_figment(db_path: &std::path::Path, seed: bool) -> Figment {
+/// Our figment with the test's database and a fixed secret key.
+pub fn test_figment(db: &TestDatabase, seed: bool) -> Figment {
     portfolio::config::figment()
-        .merge((
-            portfolio::config::DATABASE_URL_KEY,
-            db_path.to_str().unwrap(),
-        ))
+        .merge((portfolio::config::DATABASE_URL_KEY, db.url.as_str()))
         .merge(("seed", seed))
-        .merge(("volume_dir", db_path.parent().unwrap().to_str().unwrap()))
+        .merge(("volume_dir", db.volume.to_str().unwrap()))
         .merge(("log_level", "off"))
         .merge(("secret_key", "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY="))
 }
@@ -74,14 +73,13 @@ pub async fn spawn_app_with(seed: bool) -> TestApp {
 /// A new app whose configuration `configure` adjusts.
 pub async fn spawn_configured(seed: bool, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    // A nested folder the app must create itself.
-    let db_path = dir.path().join("volumes").join("portfolio.db");
-    let client = Client::untracked(portfolio::build(configure(test_figment(&db_path, seed))))
+    let db = TestDatabase::new(dir.path());
+    let client = Client::untracked(portfolio::build(configure(test_figment(&db, seed))))
         .await
         .expect("the app launches");
     TestApp {
         client,
-        db_path,
+        db,
         _dir: dir,
     }
 }
@@ -208,9 +206,9 @@ impl TestApp {
         reply.body["id"].as_i64().unwrap() as i32
     }
 
-    /// A connection of its own to the app's database file.
+    /// A connection of its own to the app's database.
     pub fn conn(&self) -> DbConnection {
-        db::establish(self.db_path.to_str().unwrap()).expect("open the test database")
+        db::establish(&self.db.url).expect("open the test database")
     }
 
     pub fn count_users(&self) -> i64 {

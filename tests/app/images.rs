@@ -15,7 +15,7 @@ fn png() -> Vec<u8> {
 }
 
 fn uploads_dir(app: &TestApp) -> std::path::PathBuf {
-    app.db_path.parent().unwrap().join("uploads")
+    app.db.volume.join("uploads")
 }
 
 /// The files in the uploads folder.
@@ -333,7 +333,7 @@ async fn start_up_removes_files_no_post_refers_to() {
     write(&young, b"GIF89a", false);
     // A second launch on the same folder sweeps before serving.
     let again = rocket::local::asynchronous::Client::untracked(portfolio::build(
-        crate::helpers::test_figment(&app.db_path, false),
+        crate::helpers::test_figment(&app.db, false),
     ))
     .await
     .unwrap();
@@ -357,7 +357,7 @@ async fn a_database_without_images_never_sweeps_the_folder() {
     file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(86400))
         .unwrap();
     let again = rocket::local::asynchronous::Client::untracked(portfolio::build(
-        crate::helpers::test_figment(&app.db_path, false),
+        crate::helpers::test_figment(&app.db, false),
     ))
     .await
     .unwrap();

@@ -3,6 +3,8 @@
 
 mod browser;
 mod helpers;
+#[path = "../support/database.rs"]
+mod test_database;
 mod hostile;
 mod images;
 

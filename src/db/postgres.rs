@@ -1,0 +1,44 @@
+//! The PostgreSQL-only parts of talking to the database, beside their SQLite
+//! counterparts in [`super::sqlite`].
+
+use diesel::connection::SimpleConnection;
+use diesel::result::DatabaseErrorInformation;
+use diesel::PgConnection;
+
+/// Run on every connection we open, before anything else.
+///
+/// - `TIMESTAMP` columns hold UTC, as on SQLite; the session time zone must
+///   be UTC too, or `now()` defaults would be written in local time.
+/// - `lock_timeout` is SQLite's `busy_timeout`: a write that waits longer
+///   than 5 s for a row lock (another instance's long transaction) fails and
+///   is answered 503, instead of holding up the queue behind it.
+pub const SETTINGS: &str = "SET TIME ZONE 'UTC'; SET lock_timeout = '5s';";
+
+pub(super) fn apply_settings(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(SETTINGS)
+}
+
+/// Makes a connection refuse every write (for the readers' pool).
+pub(super) fn make_read_only(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;")
+}
+
+/// The column of a unique violation. Our unique constraints and indexes are
+/// all named `<table>_<column>_key` (PostgreSQL's own default), and
+/// PostgreSQL reports the constraint and the table.
+pub(super) fn unique_violation_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
+    let constraint = info.constraint_name()?;
+    let table = info.table_name()?;
+    constraint
+        .strip_prefix(table)?
+        .strip_prefix('_')?
+        .strip_suffix("_key")
+        .map(str::to_owned)
+}
+
+/// Whether a write gave up waiting for a lock (`lock_timeout`) or was picked
+/// to break a deadlock: nothing was written, and the client may retry.
+pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
+    let message = info.message();
+    message.contains("lock timeout") || message.contains("deadlock detected")
+}
