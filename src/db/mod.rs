@@ -23,7 +23,7 @@ use diesel::pg::Pg;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::DatabaseErrorInformation;
 use diesel::sqlite::Sqlite;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Build, Orbit, Rocket};
@@ -301,7 +301,9 @@ where
 {
     type Manager = <DbConnection as Connection>::TransactionManager;
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     // As `Connection::transaction` finishes one.
@@ -501,17 +503,34 @@ impl MigrationStatus {
     }
 }
 
+diesel::table! {
+    /// Diesel's record of the migrations applied.
+    #[sql_name = "__diesel_schema_migrations"]
+    schema_migrations (version) {
+        version -> Text,
+    }
+}
+
 pub fn migration_status(conn: &mut DbConnection) -> Result<MigrationStatus, SetupError> {
     let boxed = |e: Box<dyn std::error::Error + Send + Sync>| SetupError::Migration(e.to_string());
     let known = known_migrations(Backend::of(conn)).map_err(boxed)?;
-    let mut applied: Vec<String> = match conn {
-        DbConnection::Sqlite(c) => c.applied_migrations(),
-        DbConnection::Postgres(c) => c.applied_migrations(),
-    }
-    .map_err(boxed)?
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    // Read with a plain query, which works on the read-only connections
+    // too; Diesel's own `applied_migrations` first creates its table if
+    // missing, which a read-only PostgreSQL transaction refuses.
+    let recorded = schema_migrations::table
+        .select(schema_migrations::version)
+        .load::<String>(conn);
+    let mut applied: Vec<String> = match recorded {
+        Ok(versions) => versions,
+        Err(_) => match conn {
+            DbConnection::Sqlite(c) => c.applied_migrations(),
+            DbConnection::Postgres(c) => c.applied_migrations(),
+        }
+        .map_err(boxed)?
+        .iter()
+        .map(ToString::to_string)
+        .collect(),
+    };
     applied.sort();
     Ok(MigrationStatus {
         pending: known

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use diesel::pg::Pg;
+use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 
@@ -270,7 +270,10 @@ impl Post {
     }
 
     /// The posts `viewer` may list: published ones and their own drafts.
-    pub(crate) fn listable<'a>(filter: PostFilter, viewer: Option<&User>) -> posts::BoxedQuery<'a, DbBackend> {
+    pub(crate) fn listable<'a>(
+        filter: PostFilter,
+        viewer: Option<&User>,
+    ) -> posts::BoxedQuery<'a, DbBackend> {
         let mut query = posts::table.into_boxed();
         query = match viewer {
             Some(viewer) => {

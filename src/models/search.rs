@@ -53,6 +53,8 @@ diesel::define_sql_function! {
 /// [`highlight`] turns into `<mark>` tags after escaping the rest.
 const HIT_OPEN: &str = "\u{E000}";
 const HIT_CLOSE: &str = "\u{E001}";
+/// Stands for `<` in PostgreSQL's content snippets (see [`postgres_page`]).
+const LESS_THAN: &str = "\u{E002}";
 
 /// What a user typed, made into a query that matches every word.
 ///
@@ -217,12 +219,22 @@ fn postgres_page(
     ))
     .bind::<Text, _>(words())
     .sql("))");
-    let headline = sql::<Text>("ts_headline('portfolio_search', posts.content, plainto_tsquery('portfolio_search', ")
-        .bind::<Text, _>(words())
-        .sql(&format!(
-            "), 'StartSel={HIT_OPEN}, StopSel={HIT_CLOSE}, MaxWords=24, MinWords=12, \
-             MaxFragments=1, FragmentDelimiter=…')"
-        ));
+    // Like FTS5's snippet of "the column with the best hits": the whole
+    // title when the words are all in it, else a fragment of the content.
+    // PostgreSQL's parser takes `<b>` for an HTML tag and leaves it out of
+    // fragments: `<` goes in as LESS_THAN and comes back out in `highlight`.
+    let marks = format!("StartSel={HIT_OPEN}, StopSel={HIT_CLOSE}");
+    let title_options = format!("'{marks}, HighlightAll=true'");
+    let content_options = format!("'{marks}, MaxWords=24, MinWords=12'");
+    let headline = sql::<Text>(
+        "CASE WHEN to_tsvector('portfolio_search', posts.title) @@ plainto_tsquery('portfolio_search', ",
+    )
+    .bind::<Text, _>(words())
+    .sql(") THEN ts_headline('portfolio_search', posts.title, plainto_tsquery('portfolio_search', ")
+    .bind::<Text, _>(words())
+    .sql(&format!("), {title_options}) ELSE ts_headline('portfolio_search', replace(posts.content, '<', '{LESS_THAN}'), plainto_tsquery('portfolio_search', "))
+    .bind::<Text, _>(words())
+    .sql(&format!("), {content_options}) END"));
     let found = Post::listable(filter, viewer)
         .filter(matches())
         .select((posts::id, headline))
@@ -255,7 +267,7 @@ fn highlight(snippet: &str) -> String {
             }
             '\u{E000}' | '\u{E001}' => {}
             '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
+            '<' | '\u{E002}' => html.push_str("&lt;"),
             '>' => html.push_str("&gt;"),
             '"' => html.push_str("&quot;"),
             '\'' => html.push_str("&#x27;"),

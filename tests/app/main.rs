@@ -3,10 +3,10 @@
 
 mod browser;
 mod helpers;
-#[path = "../support/database.rs"]
-mod test_database;
 mod hostile;
 mod images;
+#[path = "../support/database.rs"]
+mod test_database;
 
 mod authorization;
 mod database;

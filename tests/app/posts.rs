@@ -243,7 +243,7 @@ async fn the_listed_total_stays_true_however_posts_change() {
     // ... with sqlite3 behind the app's back ...
     app.conn()
         .batch_execute(&format!(
-            "UPDATE posts SET published = 0 WHERE id = {id};
+            "UPDATE posts SET published = FALSE WHERE id = {id};
              DELETE FROM posts WHERE id = {draft};",
             id = ada_posts[1],
             draft = ada_posts[4]

@@ -67,9 +67,7 @@ impl TestDatabase {
 
     /// The SQLite file, if this is SQLite.
     pub fn sqlite_file(&self) -> Option<PathBuf> {
-        self.postgres
-            .is_none()
-            .then(|| PathBuf::from(&self.url))
+        self.postgres.is_none().then(|| PathBuf::from(&self.url))
     }
 }
 
@@ -77,7 +75,8 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((server, name)) = &self.postgres {
             if let Ok(mut admin) = diesel::PgConnection::establish(server) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }

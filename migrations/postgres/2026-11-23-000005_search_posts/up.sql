@@ -13,12 +13,17 @@
 -- name written as a literal (not a bind parameter), or the index is not used:
 --   (setweight(to_tsvector('portfolio_search', title), 'A')
 --    || setweight(to_tsvector('portfolio_search', content), 'B'))
---   @@ websearch_to_tsquery('portfolio_search', $1)
+--   @@ plainto_tsquery('portfolio_search', $1)
 CREATE EXTENSION IF NOT EXISTS unaccent;
+
+-- The English stemmer without a stop-word list: FTS5 has none, and a
+-- search for "and" or "this" should find the posts that say it.
+CREATE TEXT SEARCH DICTIONARY portfolio_stem (TEMPLATE = snowball, Language = english);
 
 CREATE TEXT SEARCH CONFIGURATION portfolio_search (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION portfolio_search
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, hword, hword_part, word
+    WITH unaccent, portfolio_stem;
 
 -- Title words weigh more than content words in ts_rank.
 CREATE INDEX posts_search ON posts USING gin (
