@@ -64,14 +64,7 @@ impl Setup {
 }
 
 fn migration_versions() -> Vec<String> {
-    let mut versions: Vec<String> =
-        diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(
-            &portfolio::db::MIGRATIONS,
-        )
-        .unwrap()
-        .iter()
-        .map(|m| m.name().version().to_string())
-        .collect();
+    let mut versions = portfolio::db::known_migrations(portfolio::db::Backend::Sqlite).unwrap();
     versions.sort();
     versions
 }
