@@ -397,7 +397,9 @@ pub enum SetupError {
 
 /// Creates the database's folder if needed, takes the shared claim on the
 /// database (so `restore` cannot swap the file underneath), opens it and
-/// applies any pending migrations. Returns the open connection for the next
+/// applies any pending migrations. On PostgreSQL the connection holds the
+/// start-up lock until it is dropped (after seeding), so that instances
+/// starting together take turns. Returns the open connection for the next
 /// step (seeding) and the claim, to hold while using the database.
 pub fn prepare(url: &str) -> Result<(DbConnection, Option<ServerLock>), SetupError> {
     if let Some(folder) = sqlite::folder_of(url) {
@@ -408,6 +410,9 @@ pub fn prepare(url: &str) -> Result<(DbConnection, Option<ServerLock>), SetupErr
         url: url.to_owned(),
         source,
     })?;
+    if let DbConnection::Postgres(c) = &mut conn {
+        postgres::lock_for_setup(c).map_err(|e| SetupError::Migration(e.to_string()))?;
+    }
     let applied = migrate(&mut conn)?;
     for version in applied {
         log::info!("applied database migration {version}");

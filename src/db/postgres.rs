@@ -42,3 +42,12 @@ pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
     let message = info.message();
     message.contains("lock timeout") || message.contains("deadlock detected")
 }
+
+/// Holds PostgreSQL's advisory lock for start-up on this connection until
+/// it closes: instances started together (`docker compose up` with several
+/// replicas) then migrate and seed one after the other, and the later ones
+/// find the work done, instead of racing to create the same tables.
+pub(super) fn lock_for_setup(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    // A key of ours: the ASCII bytes of "portfoli" as a 64-bit number.
+    conn.batch_execute("SELECT pg_advisory_lock(8101820098923162729);")
+}

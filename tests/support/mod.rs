@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod database;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,6 +30,13 @@ pub fn repository() -> &'static Path {
 /// The binary with none of the caller's ROCKET_/PORTFOLIO_ settings, its
 /// database at `database`, templates and styles from the repository.
 pub fn command(folder: &Path, database: &Path) -> Command {
+    let volume = database.parent().filter(|p| !p.as_os_str().is_empty());
+    command_for(folder, &database.display().to_string(), volume)
+}
+
+/// The binary on the database at `url` (a SQLite path or a PostgreSQL
+/// URL), its data (uploads) in `volume`.
+pub fn command_for(folder: &Path, url: &str, volume: Option<&Path>) -> Command {
     let mut command = Command::new(BINARY);
     command.current_dir(folder);
     for (key, _) in std::env::vars() {
@@ -40,12 +49,12 @@ pub fn command(folder: &Path, database: &Path) -> Command {
         .env("ROCKET_STATIC_DIR", repository().join("static"))
         .env(
             "ROCKET_DATABASES",
-            format!("{{portfolio={{url=\"{}\"}}}}", database.display()),
+            format!("{{portfolio={{url=\"{url}\"}}}}"),
         )
         .env("ROCKET_SECRET_KEY", SECRET_KEY)
         .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_BACKTRACE", "1");
-    if let Some(volume) = database.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(volume) = volume {
         command.env("ROCKET_VOLUME_DIR", volume);
     }
     command
