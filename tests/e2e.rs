@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+#[path = "support/database.rs"]
+mod test_database;
+use test_database::TestDatabase;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_portfolio");
 const ADMIN_PASSWORD: &str = "e2e admin password";
 const PASSWORD: &str = "correct horse battery";
@@ -63,30 +67,31 @@ fn screenshots_dir() -> PathBuf {
 }
 
 /// The server, run from the repository (its Rocket.toml, templates and
-/// styles) with a fresh database in a temp folder and a random port.
-fn start_server(data: &Path) -> (Process, String) {
+/// styles) with a fresh database (a SQLite file in a temp folder, or one on
+/// the PostgreSQL server the suite runs against) and a random port.
+fn start_server(data: &Path) -> (Process, TestDatabase, String) {
     let port = free_port();
-    let database = data.join("volumes").join("portfolio.db");
+    let database = TestDatabase::new(data);
     let child = Command::new(BINARY)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("ROCKET_PORT", port.to_string())
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env(
             "ROCKET_DATABASES",
-            format!("{{portfolio={{url=\"{}\"}}}}", database.display()),
+            format!("{{portfolio={{url=\"{}\"}}}}", database.url),
         )
         .env(
             "ROCKET_SECRET_KEY",
             "bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=",
         )
-        .env("ROCKET_VOLUME_DIR", database.parent().unwrap())
+        .env("ROCKET_VOLUME_DIR", &database.volume)
         .env("ROCKET_LOG_LEVEL", "critical")
         .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .stdout(Stdio::null())
         .spawn()
         .expect("start portfolio");
     wait_for_port(port, "portfolio");
-    (Process(child), format!("http://127.0.0.1:{port}"))
+    (Process(child), database, format!("http://127.0.0.1:{port}"))
 }
 
 fn start_chromedriver(chromedriver: &Path) -> (Process, u16) {
@@ -249,7 +254,7 @@ async fn a_person_uses_the_site_in_a_real_browser() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let (_server, base) = start_server(data.path());
+    let (_server, _database, base) = start_server(data.path());
     let (_driver, driver_port) = start_chromedriver(&chromedriver);
     let shots = screenshots_dir();
 

@@ -54,7 +54,9 @@ impl TestDatabase {
                     .unwrap_or_else(|e| panic!("cannot reach {POSTGRES_VARIABLE}={server}: {e}"));
                 // The name is ours (letters, digits, underscores), never input.
                 admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .batch_execute(&format!(
+                        "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+                    ))
                     .expect("create the test database");
                 TestDatabase {
                     url: with_database(&server, &name),
