@@ -405,3 +405,136 @@ async fn a_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes_nothin
     // Once the lock is free, the same request goes through.
     app.create_post(&author, "Waiting", true).await;
 }
+
+#[derive(QueryableByName, Debug)]
+struct SqliteColumn {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    declared: String,
+    #[diesel(sql_type = Integer)]
+    notnull: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName, Debug)]
+struct PostgresColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Text)]
+    is_nullable: String,
+}
+
+/// `(table, column, type, nullable)`, types in Diesel's words, for the
+/// tables the application uses (each backend's search index is its own).
+type Columns = std::collections::BTreeSet<(String, String, &'static str, bool)>;
+
+const TABLES: [&str; 6] = [
+    "api_tokens",
+    "post_daily_views",
+    "post_totals",
+    "posts",
+    "sessions",
+    "users",
+];
+
+fn diesel_type(declared: &str) -> &'static str {
+    match declared.to_ascii_lowercase().as_str() {
+        // SQLite's INTEGER is 64-bit whatever it is declared as.
+        "integer" | "bigint" => "Integer or BigInt",
+        "text" => "Text",
+        "boolean" => "Bool",
+        "timestamp" | "timestamp without time zone" => "Timestamp",
+        "date" => "Date",
+        other => panic!("a column type the comparison does not know: {other}"),
+    }
+}
+
+fn sqlite_columns(conn: &mut db::DbConnection) -> Columns {
+    let mut columns = Columns::new();
+    for table in TABLES {
+        let rows: Vec<SqliteColumn> = diesel::sql_query(
+            "SELECT name, type AS declared, \"notnull\", pk FROM pragma_table_info(?)",
+        )
+        .bind::<Text, _>(table)
+        .load(conn)
+        .unwrap();
+        assert!(!rows.is_empty(), "SQLite has no table {table}");
+        for row in rows {
+            // An INTEGER PRIMARY KEY is never NULL, whatever it declares.
+            let nullable = row.notnull == 0 && row.pk == 0;
+            columns.insert((
+                table.to_owned(),
+                row.name,
+                diesel_type(&row.declared),
+                nullable,
+            ));
+        }
+    }
+    columns
+}
+
+fn postgres_columns(conn: &mut db::DbConnection) -> Columns {
+    let rows: Vec<PostgresColumn> = diesel::sql_query(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+         FROM information_schema.columns WHERE table_schema = 'public'",
+    )
+    .load(conn)
+    .unwrap();
+    rows.into_iter()
+        .filter(|row| TABLES.contains(&row.table_name.as_str()))
+        .map(|row| {
+            (
+                row.table_name,
+                row.column_name,
+                diesel_type(&row.data_type),
+                row.is_nullable == "YES",
+            )
+        })
+        .collect()
+}
+
+/// Both backends' migrations make the same tables with the same columns,
+/// types and nullability; and both undo completely.
+#[test]
+fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
+    let Some(server) = crate::test_database::postgres_server() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test: set PORTFOLIO_TEST_POSTGRES"
+        );
+        eprintln!("skipped: set PORTFOLIO_TEST_POSTGRES to run it");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = TestDatabase::sqlite(&dir.path().join("sqlite"));
+    std::fs::create_dir_all(&sqlite.volume).unwrap();
+    let postgres = TestDatabase::postgres(&dir.path().join("postgres"), &server);
+
+    let mut on_sqlite = db::establish(&sqlite.url).unwrap();
+    let mut on_postgres = db::establish(&postgres.url).unwrap();
+    db::migrate(&mut on_sqlite).unwrap();
+    db::migrate(&mut on_postgres).unwrap();
+    assert_eq!(
+        db::known_migrations(Backend::Sqlite).unwrap(),
+        db::known_migrations(Backend::Postgres).unwrap(),
+        "the same versions on both"
+    );
+    let (sqlite_schema, postgres_schema) = (
+        sqlite_columns(&mut on_sqlite),
+        postgres_columns(&mut on_postgres),
+    );
+    assert_eq!(sqlite_schema.len(), 33, "{sqlite_schema:#?}");
+    assert_eq!(sqlite_schema, postgres_schema);
+
+    // Every down.sql undoes its up.sql: nothing of ours is left.
+    db::rollback(&mut on_postgres, usize::MAX).unwrap();
+    assert!(postgres_columns(&mut on_postgres).is_empty());
+    db::migrate(&mut on_postgres).unwrap();
+    assert_eq!(postgres_columns(&mut on_postgres), postgres_schema);
+}

@@ -40,30 +40,39 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new, empty database for a test whose files go under `folder`.
     pub fn new(folder: &Path) -> TestDatabase {
-        // A nested folder the app must create itself.
-        let volume = folder.join("volumes");
         match postgres_server() {
-            None => TestDatabase {
-                url: volume.join("portfolio.db").to_str().unwrap().to_owned(),
-                volume,
-                postgres: None,
-            },
-            Some(server) => {
-                let name = unique_name();
-                let mut admin = diesel::PgConnection::establish(&server)
-                    .unwrap_or_else(|e| panic!("cannot reach {POSTGRES_VARIABLE}={server}: {e}"));
-                // The name is ours (letters, digits, underscores), never input.
-                admin
-                    .batch_execute(&format!(
-                        "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
-                    ))
-                    .expect("create the test database");
-                TestDatabase {
-                    url: with_database(&server, &name),
-                    volume,
-                    postgres: Some((server, name)),
-                }
-            }
+            None => TestDatabase::sqlite(folder),
+            Some(server) => TestDatabase::postgres(folder, &server),
+        }
+    }
+
+    /// A SQLite file in a folder the app must create itself.
+    pub fn sqlite(folder: &Path) -> TestDatabase {
+        let volume = folder.join("volumes");
+        TestDatabase {
+            url: volume.join("portfolio.db").to_str().unwrap().to_owned(),
+            volume,
+            postgres: None,
+        }
+    }
+
+    /// A new database on the PostgreSQL server `server`.
+    pub fn postgres(folder: &Path, server: &str) -> TestDatabase {
+        let volume = folder.join("volumes");
+        let server = server.to_owned();
+        let name = unique_name();
+        let mut admin = diesel::PgConnection::establish(&server)
+            .unwrap_or_else(|e| panic!("cannot reach {POSTGRES_VARIABLE}={server}: {e}"));
+        // The name is ours (letters, digits, underscores), never input.
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+            ))
+            .expect("create the test database");
+        TestDatabase {
+            url: with_database(&server, &name),
+            volume,
+            postgres: Some((server, name)),
         }
     }
 
