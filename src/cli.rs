@@ -67,6 +67,17 @@ pub enum DbCommand {
     },
     /// Fill an empty database with the demo users and posts.
     Seed,
+    /// Write every row of the database to FILE (JSON), to import elsewhere.
+    Export {
+        /// Where to write (must not exist yet).
+        file: PathBuf,
+    },
+    /// Read FILE (from `db export`) into this database, which must be empty:
+    /// how a SQLite portfolio moves to PostgreSQL. Copy the uploads folder too.
+    Import {
+        /// A file written by `portfolio db export`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +163,43 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             for line in seed::describe(&outcome) {
                 writeln!(out, "{line}")?;
             }
+            Ok(())
+        }
+        Command::Db(DbCommand::Export { file }) => {
+            if file.exists() {
+                return Err(Failure(format!(
+                    "{} already exists: choose a new file",
+                    file.display()
+                )));
+            }
+            let (mut conn, _claim) = open_existing(&url)?;
+            let data = crate::transfer::export(&mut conn).map_err(describe)?;
+            let json = serde_json::to_vec(&data)?;
+            std::fs::write(&file, json)?;
+            writeln!(
+                out,
+                "exported {} users, {} posts, {} sessions, {} API tokens to {}",
+                data.users.len(),
+                data.posts.len(),
+                data.sessions.len(),
+                data.api_tokens.len(),
+                file.display()
+            )?;
+            Ok(())
+        }
+        Command::Db(DbCommand::Import { file }) => {
+            let json = std::fs::read(&file)
+                .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+            let data: crate::transfer::Export = serde_json::from_slice(&json)
+                .map_err(|e| Failure(format!("{} is not an export: {e}", file.display())))?;
+            let (mut conn, _claim) = db::prepare(&url)?;
+            crate::transfer::import(&mut conn, &data).map_err(describe)?;
+            writeln!(
+                out,
+                "imported {} users and {} posts into {url}",
+                data.users.len(),
+                data.posts.len()
+            )?;
             Ok(())
         }
         Command::User(UserCommand::Create {

@@ -17,6 +17,7 @@ pub mod request_log;
 pub mod routes;
 pub mod security;
 pub mod seed;
+pub mod transfer;
 
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;

@@ -349,6 +349,15 @@ pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     }
 }
 
+/// After an import wrote rows with their ids: on PostgreSQL, the id
+/// sequences move past them (SQLite takes the next id from the table).
+pub fn after_import(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => postgres::reset_id_sequences(c),
+    }
+}
+
 /// Why a maintenance command cannot run on this backend.
 pub const SQLITE_ONLY: &str = "this works on a SQLite database file; for PostgreSQL use its own \
      tools (pg_dump and pg_restore), or `portfolio db export` and `portfolio db import`";

@@ -51,3 +51,14 @@ pub(super) fn lock_for_setup(conn: &mut PgConnection) -> diesel::QueryResult<()>
     // A key of ours: the ASCII bytes of "portfoli" as a 64-bit number.
     conn.batch_execute("SELECT pg_advisory_lock(8101820098923162729);")
 }
+
+/// After rows were inserted with their ids (an import), moves each id
+/// sequence past the largest id, so the next row made gets a new one.
+pub(super) fn reset_id_sequences(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(
+        "SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users;
+         SELECT setval(pg_get_serial_sequence('posts', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM posts;
+         SELECT setval(pg_get_serial_sequence('sessions', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM sessions;
+         SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM api_tokens;",
+    )
+}

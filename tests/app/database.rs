@@ -538,3 +538,92 @@ fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
     db::migrate(&mut on_postgres).unwrap();
     assert_eq!(postgres_columns(&mut on_postgres), postgres_schema);
 }
+
+/// `db export` from SQLite, `db import` into a new database of the backend
+/// under test: every row arrives, ids and all; derived data (published
+/// count, search) follows; new rows get new ids; a second import is refused.
+#[test]
+fn an_export_from_sqlite_imports_into_a_new_database() {
+    use portfolio::models::user::SignUp;
+    use portfolio::transfer;
+    let dir = tempfile::tempdir().unwrap();
+    let source_db = TestDatabase::sqlite(&dir.path().join("source"));
+    std::fs::create_dir_all(&source_db.volume).unwrap();
+    let mut source = db::establish(&source_db.url).unwrap();
+    db::migrate(&mut source).unwrap();
+    seed::seed_if_empty(&mut source, Some("admin password here".to_owned()), None).unwrap();
+    let first_post: i32 = posts::table
+        .select(posts::id)
+        .order(posts::id)
+        .first(&mut source)
+        .unwrap();
+    let views = std::collections::HashMap::from([(first_post, 3)]);
+    portfolio::models::post_views::write_batch(
+        &mut source,
+        &views,
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
+    let exported = transfer::export(&mut source).unwrap();
+    assert_eq!(exported.users.len(), 7);
+    assert!(!exported.posts.is_empty());
+    assert_eq!(exported.post_daily_views.len(), 1);
+    // Through the file format, as the CLI does.
+    let file = serde_json::to_vec(&exported).unwrap();
+    let read: transfer::Export = serde_json::from_slice(&file).unwrap();
+
+    let target_db = TestDatabase::new(&dir.path().join("target"));
+    std::fs::create_dir_all(&target_db.volume).unwrap();
+    let mut target = db::establish(&target_db.url).unwrap();
+    db::migrate(&mut target).unwrap();
+    transfer::import(&mut target, &read).unwrap();
+    assert_eq!(
+        transfer::export(&mut target).unwrap(),
+        exported,
+        "every row, as it was"
+    );
+
+    // Derived data follows the rows: the listing's total and search.
+    let published = exported.posts.iter().filter(|p| p.published).count() as i64;
+    let (_, total) = portfolio::models::Post::list(
+        &mut target,
+        Default::default(),
+        None,
+        portfolio::models::Page::parse(None, None).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(total, published);
+    let word = exported.posts[0].title.split_whitespace().next().unwrap();
+    let query = portfolio::models::search::SearchQuery::parse(word).unwrap();
+    let (hits, _) = portfolio::models::search::search(
+        &mut target,
+        &query,
+        Default::default(),
+        None,
+        portfolio::models::Page::parse(None, None).unwrap(),
+    )
+    .unwrap();
+    assert!(!hits.is_empty(), "{word} is found after the import");
+
+    // New rows get new ids.
+    let new = SignUp {
+        uid: "newcomer".into(),
+        name: "New Comer".into(),
+        email: None,
+        password: "a long enough password".into(),
+        dob: None,
+    }
+    .validate()
+    .unwrap();
+    let hash = portfolio::auth::password::hash_blocking(&new.password).unwrap();
+    let user = portfolio::models::User::create(&mut target, &new, &hash).unwrap();
+    assert!(exported.users.iter().all(|u| u.id < user.id));
+
+    // A database with users is not overwritten.
+    let error = transfer::import(&mut target, &read).unwrap_err();
+    assert!(error.to_string().contains("empty"), "{error}");
+    assert_eq!(
+        users::table.count().get_result::<i64>(&mut target).unwrap(),
+        8
+    );
+}
