@@ -26,7 +26,7 @@ pub fn repository() -> &'static Path {
 }
 
 /// The binary with none of the caller's ROCKET_/PORTFOLIO_ settings, its
-/// database at `database`, templates and styles from the repository.
+/// database at `database` (templates and styles are built in).
 pub fn command(folder: &Path, database: &Path) -> Command {
     let mut command = Command::new(BINARY);
     command.current_dir(folder);
@@ -36,8 +36,6 @@ pub fn command(folder: &Path, database: &Path) -> Command {
         }
     }
     command
-        .env("ROCKET_TEMPLATE_DIR", repository().join("templates"))
-        .env("ROCKET_STATIC_DIR", repository().join("static"))
         .env(
             "ROCKET_DATABASES",
             format!("{{portfolio={{url=\"{}\"}}}}", database.display()),
