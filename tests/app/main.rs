@@ -6,6 +6,7 @@ mod helpers;
 mod hostile;
 mod images;
 
+mod assets;
 mod authorization;
 mod database;
 mod errors;
