@@ -205,3 +205,25 @@ async fn the_theme_cannot_be_escaped_through_the_static_path() {
         assert!(!body.contains("do not serve"), "{path} leaked a file");
     }
 }
+
+#[rocket::async_test]
+async fn a_theme_template_that_does_not_parse_stops_the_launch() {
+    let theme = tempfile::tempdir().unwrap();
+    write(
+        &theme.path().join("templates/home.html.tera"),
+        "{% extends \"base\" %}{% block content %}{{ unclosed {% endblock content %}",
+    );
+    let data = tempfile::tempdir().unwrap();
+    let figment = crate::helpers::test_figment(&data.path().join("portfolio.db"), false)
+        .merge(("theme_dir", theme.path().to_str().unwrap()));
+    let Err(error) =
+        rocket::local::asynchronous::Client::untracked(portfolio::build(figment)).await
+    else {
+        panic!("a broken theme must not be served");
+    };
+    assert!(
+        matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(failed)
+            if failed.iter().any(|fairing| fairing.name == "Templating")),
+        "{error:?}"
+    );
+}
