@@ -48,6 +48,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .merge(("limits.file", upload_limit))
         .merge(("limits.data-form", upload_limit));
     let uploads = settings.uploads();
+    // Templates and static files are built in; `assets` picks the folder
+    // rocket_dyn_templates must be given and what overrides the built-ins.
     let assets = assets::Sources::new(&figment, &settings);
     let figment = figment.merge(("template_dir", assets.template_dir()));
     rocket::custom(figment)
