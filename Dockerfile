@@ -17,21 +17,25 @@ RUN mkdir src \
     && cargo build --release --locked \
     && rm -rf src
 
+# templates/, static/ and migrations/ are compiled into the binary.
 COPY build.rs ./
 COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
 COPY src ./src
 # Newer timestamps than the stub's, so cargo rebuilds our crate.
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
-# ---- Runtime: a small Debian, the binary and its pages, a non-root user. ----
+# ---- Runtime: a small Debian, the binary, a non-root user. ----
+# Pages and styles are built into the binary; Rocket.toml only documents the
+# settings. To restyle without rebuilding, mount a folder of templates/ and
+# static/ overrides and set ROCKET_THEME_DIR to it (see README).
 FROM debian:bookworm-slim AS runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin portfolio \
     && mkdir -p /volumes \
     && chown portfolio:portfolio /volumes
 WORKDIR /app
 COPY --from=build /src/target/release/portfolio /usr/local/bin/portfolio
-COPY templates ./templates
-COPY static ./static
 COPY Rocket.toml ./Rocket.toml
 
 ENV ROCKET_PROFILE=release \

@@ -12,7 +12,7 @@ opening. Polls every --poll-ms over a new connection to 127.0.0.1 only.
 
 Prints one line per run (`cold_start_ms=123.4`) and the server is always
 stopped (SIGTERM, then SIGKILL) and its folder removed, even on Ctrl-C or
-SIGTERM. Run from the repository root (Rocket.toml, templates/, static/).
+SIGTERM. Run from the repository root (for Rocket.toml).
 """
 
 import argparse

@@ -12,7 +12,7 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-cd "$ROOT"   # the server finds Rocket.toml, templates/ and static/ from here
+cd "$ROOT"   # the server finds Rocket.toml here (templates and styles are built in)
 
 DURATION=${BENCH_DURATION:-10s}
 RUNS=${BENCH_RUNS:-3}

@@ -69,10 +69,11 @@ pub struct Settings {
     /// How long a login lasts.
     #[serde(default = "default_session_days")]
     pub session_days: u32,
-    /// The folder of CSS and other files served under `/static`; relative to
-    /// `Rocket.toml`'s folder when set there, like Rocket's `template_dir`.
-    #[serde(default = "default_static_dir")]
-    pub static_dir: RelativePathBuf,
+    /// A folder whose `templates/` and `static/` files replace the built-in
+    /// ones of the same name (see [`crate::assets`]); relative to
+    /// `Rocket.toml`'s folder when set there. Unset: the built-in look.
+    #[serde(default)]
+    pub theme_dir: Option<RelativePathBuf>,
     /// The folder for data: the database by default, and uploads. Created at
     /// start-up if missing; mount it as a volume and back it up whole.
     #[serde(default = "default_volume_dir")]
@@ -114,10 +115,6 @@ impl Default for Settings {
 
 fn default_volume_dir() -> RelativePathBuf {
     RelativePathBuf::from("volumes")
-}
-
-fn default_static_dir() -> RelativePathBuf {
-    RelativePathBuf::from("static")
 }
 
 fn default_true() -> bool {

@@ -5,6 +5,7 @@
 //! tests drive it, so both run the same thing.
 
 pub mod accounts;
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -21,9 +22,7 @@ pub mod transfer;
 
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
-use rocket::fs::FileServer;
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
 use config::Settings;
 
@@ -38,7 +37,6 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     // A bad configuration is reported by the `Settings` fairing below; the
     // defaults only stand in until then.
     let settings = Settings::from_figment(&figment).unwrap_or_default();
-    let static_dir = settings.static_dir.relative();
     auth::password::limit_concurrency(settings.hash_concurrency);
     let throttle = auth::throttle::LoginThrottle::new(
         settings.login_attempts,
@@ -51,7 +49,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .merge(("limits.file", upload_limit))
         .merge(("limits.data-form", upload_limit));
     let uploads = settings.uploads();
-    let rocket = rocket::custom(figment)
+    // Templates and static files are built in; `assets` picks the folder
+    // rocket_dyn_templates must be given and what overrides the built-ins.
+    let assets = assets::Sources::new(&figment, &settings);
+    let figment = figment.merge(("template_dir", assets.template_dir()));
+    rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
         // Before the pool: the folder must exist and the schema be current
         // before any pooled connection opens the file.
@@ -65,25 +67,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .manage(throttle)
         .manage(uploads)
         .attach(request_log::RequestLog)
-        .attach(Template::fairing())
+        .attach(assets.templates())
         .attach(security::SecurityHeaders)
         .mount("/", routes::pages::routes())
         .mount("/", routes::health::routes())
         .mount("/", routes::uploads::routes())
         .register("/", routes::pages::catchers())
         .mount("/api", routes::api::routes())
-        .register("/api", routes::api::catchers());
-    // A missing folder only costs the styling; say so instead of refusing
-    // to start.
-    if static_dir.is_dir() {
-        rocket.mount("/static", FileServer::from(static_dir))
-    } else {
-        log::warn!(
-            "static folder {} not found: pages will be unstyled",
-            static_dir.display()
-        );
-        rocket
-    }
+        .register("/api", routes::api::catchers())
+        .mount("/static", assets::routes())
+        .manage(assets)
 }
 
 /// On shutdown (after in-flight requests finish), write the views counted

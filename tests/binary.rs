@@ -7,7 +7,7 @@ use std::process::Command;
 
 use diesel::prelude::*;
 use portfolio::db::schema::users;
-use support::{command, free_port, start, text, BINARY};
+use support::{command, free_port, repository, start, text, BINARY, SECRET_KEY};
 
 #[test]
 fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
@@ -81,6 +81,68 @@ fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
         !log.contains(support::SECRET_KEY),
         "the secret key was logged"
     );
+}
+
+/// The release binary carries its templates and styles: a copy of it alone
+/// in an empty folder (no `Rocket.toml`, no `templates/` or `static/`) serves
+/// the styled site and keeps its data in `./volumes/`. (A debug build reads
+/// the repository's folders first; CI runs this in release.)
+#[test]
+fn a_copy_of_the_binary_alone_in_an_empty_folder_serves_the_styled_site() {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("app");
+    std::fs::create_dir(&folder).unwrap();
+    let binary = folder.join("portfolio");
+    std::fs::copy(BINARY, &binary).unwrap();
+    let mut server_command = Command::new(&binary);
+    server_command.current_dir(&folder).arg("serve");
+    // Nothing of the caller's configuration: no ROCKET_CONFIG either, so
+    // the only Rocket.toml looked for is ./Rocket.toml, which is not there.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ROCKET_") || key.starts_with("PORTFOLIO_") {
+            server_command.env_remove(key);
+        }
+    }
+    server_command.env("ROCKET_SECRET_KEY", SECRET_KEY);
+    let server = start(server_command, root.path().join("server.log"));
+
+    let home = server.request("GET", "/", None, None);
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(
+        home.head
+            .to_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{}",
+        home.head
+    );
+    assert!(home.body.starts_with("<!doctype html>"), "{}", home.body);
+    assert!(
+        home.body
+            .contains(r#"<link rel="stylesheet" href="/static/style.css">"#),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Recent posts"), "seeded: {}", home.body);
+
+    let css = server.request("GET", "/static/style.css", None, None);
+    assert_eq!(css.status, 200, "{}", css.body);
+    assert!(
+        css.head.to_lowercase().contains("content-type: text/css"),
+        "{}",
+        css.head
+    );
+    let stylesheet = std::fs::read_to_string(repository().join("static/style.css")).unwrap();
+    assert_eq!(css.body, stylesheet);
+
+    assert!(folder.join("volumes").join("portfolio.db").exists());
+    let mut entries: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries, ["portfolio", "volumes"], "nothing else was needed");
+    let log = server.log_text();
+    assert!(!log.contains("is ignored"), "{log}");
 }
 
 #[test]

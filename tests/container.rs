@@ -162,6 +162,29 @@ fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged() {
         .contains("/volumes/portfolio.db"));
     assert_eq!(get("ROCKET_VOLUME_DIR"), Some("/volumes"));
 
+    // Templates and styles are compiled in: the build stage needs them, the
+    // runtime stage only the binary.
+    let build_stage = {
+        let joined = dockerfile.replace("\\\n", " ");
+        let runtime_from = joined.rfind("\nFROM ").unwrap();
+        joined[..runtime_from].to_owned()
+    };
+    for folder in ["templates", "static", "migrations", "build.rs"] {
+        assert!(
+            build_stage
+                .lines()
+                .any(|line| line.starts_with("COPY ")
+                    && words(line).get(1) == Some(&folder.to_owned())),
+            "the build stage copies {folder}"
+        );
+    }
+    for copy in stage.iter().filter(|i| i.starts_with("COPY ")) {
+        assert!(
+            !copy.contains("templates") && !copy.contains("static"),
+            "the runtime stage needs no {copy}"
+        );
+    }
+
     let ignored = read(".dockerignore");
     for path in ["target", "volumes"] {
         assert!(
@@ -211,7 +234,11 @@ fn build_image_folder(root: &Path) -> PathBuf {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     entries.sort();
-    assert_eq!(entries, ["Rocket.toml", "static", "templates"]);
+    assert_eq!(
+        entries,
+        ["Rocket.toml"],
+        "templates and styles are built in"
+    );
     app
 }
 
@@ -308,6 +335,14 @@ fn the_image_layout_serves_survives_sigterm_and_keeps_its_data() {
         !app.join("volumes").exists(),
         "nothing is written into the image folder"
     );
+    // Styled pages, from the binary alone.
+    let home = server.request("GET", "/", None, None);
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains(r#"href="/static/style.css""#));
+    let css = server.request("GET", "/static/style.css", None, None);
+    assert_eq!(css.status, 200, "{}", css.body);
+    assert!(css.head.to_lowercase().contains("content-type: text/css"));
+    assert!(!css.body.is_empty());
 
     let cookie = server.log_in("admin", ADMIN_PASSWORD);
     let body =

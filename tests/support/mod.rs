@@ -28,7 +28,7 @@ pub fn repository() -> &'static Path {
 }
 
 /// The binary with none of the caller's ROCKET_/PORTFOLIO_ settings, its
-/// database at `database`, templates and styles from the repository.
+/// database at `database` (templates and styles are built in).
 pub fn command(folder: &Path, database: &Path) -> Command {
     let volume = database.parent().filter(|p| !p.as_os_str().is_empty());
     command_for(folder, &database.display().to_string(), volume)
@@ -45,8 +45,6 @@ pub fn command_for(folder: &Path, url: &str, volume: Option<&Path>) -> Command {
         }
     }
     command
-        .env("ROCKET_TEMPLATE_DIR", repository().join("templates"))
-        .env("ROCKET_STATIC_DIR", repository().join("static"))
         .env(
             "ROCKET_DATABASES",
             format!("{{portfolio={{url=\"{url}\"}}}}"),

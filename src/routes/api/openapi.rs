@@ -8,11 +8,10 @@ use std::sync::OnceLock;
 
 use rocket::response::content::RawJson;
 use rocket::{get, routes, Route};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Map, Value};
 
 use crate::error::{AppError, AppResult};
-use crate::routes::pages::Layout;
+use crate::routes::pages::{Html, Layout};
 
 /// The document, as served.
 pub const DOCUMENT: &str = include_str!("openapi.json");
@@ -32,7 +31,7 @@ fn document() -> RawJson<&'static str> {
 
 /// `GET /api/docs`: the document as a page.
 #[get("/docs")]
-fn docs(layout: Layout<'_>) -> AppResult<Template> {
+fn docs(layout: Layout<'_>) -> AppResult<Html> {
     let page = page_context()?.clone();
     Ok(layout.render("api_docs", page))
 }

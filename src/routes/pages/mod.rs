@@ -17,6 +17,7 @@ pub use views::error_page;
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::{Catcher, Route};
 use rocket_dyn_templates::Template;
@@ -39,6 +40,12 @@ pub fn routes() -> Vec<Route> {
     ]
     .concat()
 }
+
+/// A rendered page, always `text/html`. rocket_dyn_templates takes a
+/// template's type from its file name, and the templates built into the
+/// binary ([`crate::assets`]) are known only by a name without one
+/// (`posts/show`): each page says its type itself instead.
+pub type Html = RawHtml<Template>;
 
 pub fn catchers() -> Vec<Catcher> {
     rocket::catchers![log_in_first, any_error]
@@ -87,7 +94,7 @@ impl<'r> FromRequest<'r> for Layout<'r> {
 impl Layout<'_> {
     /// Renders `template` with `page`'s fields plus the layout's own:
     /// `me`, `csrf_token` and `flash`.
-    pub fn render(&self, template: &'static str, mut page: Value) -> Template {
+    pub fn render(&self, template: &'static str, mut page: Value) -> Html {
         let me = self.viewer.as_ref().map(|user| {
             json!({"id": user.id, "uid": user.uid, "name": user.name, "is_admin": user.is_admin()})
         });
@@ -104,7 +111,7 @@ impl Layout<'_> {
             fields.entry("errors").or_insert_with(|| json!({}));
             fields.entry("error").or_insert_with(|| json!(""));
         }
-        Template::render(template, page)
+        RawHtml(Template::render(template, page))
     }
 
     /// Checks the form's CSRF token: 403 on a mismatch, before anything else.
@@ -124,11 +131,11 @@ pub struct TokenForm {
 /// What a page handler answers.
 #[derive(Responder)]
 pub enum PageResponse {
-    Page(Template),
+    Page(Html),
     /// Post/redirect/get, with a message for the next page.
     Done(Flash<Redirect>),
     /// The form again, with the input and the problems: 422.
-    Invalid((Status, Template)),
+    Invalid((Status, Html)),
 }
 
 pub type PageResult = Result<PageResponse, AppError>;
@@ -233,6 +240,6 @@ fn log_in_first(request: &Request<'_>) -> Flash<Redirect> {
 
 /// Every other error, as a page in the site's layout.
 #[rocket::catch(default)]
-fn any_error(status: Status, _request: &Request<'_>) -> (Status, Template) {
+fn any_error(status: Status, _request: &Request<'_>) -> (Status, Html) {
     (status, views::error_page(status, None))
 }

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 use rocket::http::Status;
+use rocket::response::content::RawHtml;
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::json;
@@ -105,7 +106,7 @@ impl UserCard {
 }
 
 /// The error page in the site's layout, for catchers and failed handlers.
-pub fn error_page(status: Status, message: Option<&str>) -> Template {
+pub fn error_page(status: Status, message: Option<&str>) -> super::Html {
     let default = match status.code {
         403 => "You are not allowed to do that.",
         404 => "There is nothing here.",
@@ -113,8 +114,8 @@ pub fn error_page(status: Status, message: Option<&str>) -> Template {
         500 => "Something went wrong on our side. Please try again.",
         _ => status.reason_lossy(),
     };
-    Template::render(
+    RawHtml(Template::render(
         "error",
         json!({"status": status.code, "reason": status.reason_lossy(), "message": message.unwrap_or(default), "me": null, "flash": null}),
-    )
+    ))
 }
