@@ -214,7 +214,8 @@ async fn a_theme_template_that_does_not_parse_stops_the_launch() {
         "{% extends \"base\" %}{% block content %}{{ unclosed {% endblock content %}",
     );
     let data = tempfile::tempdir().unwrap();
-    let figment = crate::helpers::test_figment(&data.path().join("portfolio.db"), false)
+    let db = crate::helpers::TestDatabase::new(data.path());
+    let figment = crate::helpers::test_figment(&db, false)
         .merge(("theme_dir", theme.path().to_str().unwrap()));
     let Err(error) =
         rocket::local::asynchronous::Client::untracked(portfolio::build(figment)).await
