@@ -113,8 +113,35 @@ fn the_compose_file_runs_the_web_service_as_documented() {
         .collect();
     assert_eq!(test, ["CMD", "portfolio", "healthcheck"]);
 
+    // The "postgres" profile: a database and two instances sharing it and
+    // one uploads volume.
+    let services = &compose["services"];
+    for name in ["postgres", "web-postgres"] {
+        assert_eq!(
+            services[name]["profiles"][0],
+            Value::from("postgres"),
+            "{name} only runs with --profile postgres"
+        );
+    }
+    let replicated = &services["web-postgres"];
+    assert_eq!(replicated["deploy"]["replicas"], Value::from(2));
+    let url = replicated["environment"]["ROCKET_DATABASES"]
+        .as_str()
+        .unwrap();
+    assert!(
+        url.contains("url=\"postgres://portfolio:${POSTGRES_PASSWORD}@postgres:5432/portfolio\""),
+        "{url}"
+    );
+    assert_eq!(replicated["volumes"][0], Value::from("uploads:/volumes"));
+    assert_eq!(
+        replicated["depends_on"]["postgres"]["condition"],
+        Value::from("service_healthy")
+    );
+    assert_eq!(replicated["healthcheck"], web["healthcheck"]);
+
     let example = read(".env.example");
     assert!(example.contains("ROCKET_SECRET_KEY="));
+    assert!(example.contains("POSTGRES_PASSWORD="));
     assert!(
         read(".gitignore").lines().any(|line| line.trim() == ".env"),
         ".env stays out of git"
