@@ -3,6 +3,8 @@
 #
 #   bash bench/run.sh                      # everything, 3 runs of 10 s each
 #   BENCH_DURATION=2s BENCH_RUNS=1 bash bench/run.sh    # a quick smoke run
+#   BENCH_POSTGRES=postgres://portfolio:portfolio@127.0.0.1:5432/portfolio bash bench/run.sh
+#                                          # the same scenarios on PostgreSQL
 #
 # Builds the release binary if needed, makes a database of BENCH_POSTS posts,
 # then runs every scenario BENCH_RUNS times, each run on a fresh copy of that
@@ -26,7 +28,15 @@ WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-30s}
 SCENARIOS=${BENCH_SCENARIOS:-get_post list_posts page_post create_post mixed login_storm}
 BUILD=${BENCH_BUILD:-1}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-critical}
-RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results/latest.txt}
+# PostgreSQL: a URL whose role may create databases; empty for SQLite.
+POSTGRES=${BENCH_POSTGRES:-}
+if [[ -n $POSTGRES ]]; then
+    BACKEND=postgres
+    RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results/latest-postgres.txt}
+else
+    BACKEND=sqlite
+    RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results/latest.txt}
+fi
 BIN=$ROOT/target/release/portfolio
 SECRET_KEY=bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=
 ADMIN_PASSWORD=bench-admin-password
@@ -53,7 +63,9 @@ DURATION_S=$(seconds_of "$DURATION")
 # wrk gets this long past its duration before it is killed.
 WRK_GRACE_S=60
 
-for tool in wrk python3 curl timeout; do
+tools="wrk python3 curl timeout"
+[[ $BACKEND == postgres ]] && tools+=" psql"
+for tool in $tools; do
     command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk curl; see bench/README.md)"
 done
 
@@ -105,16 +117,30 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_server DIR: a server on DIR/portfolio.db at a free loopback port.
-# Sets SERVER_PID and PORT; waits (at most 60 s) for GET /health to say 200.
+# postgres_url NAME: BENCH_POSTGRES with its database replaced by NAME.
+postgres_url() {
+    python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$POSTGRES" "$1"
+}
+
+# database_url DIR: where the server in DIR keeps its data: DIR/portfolio.db
+# on SQLite; on PostgreSQL, the database named in DIR/database_url.
+database_url() {
+    if [[ -f $1/database_url ]]; then cat "$1/database_url"; else echo "$1/portfolio.db"; fi
+}
+
+# start_server DIR: a server on DIR's database (see database_url) at a free
+# loopback port, its uploads in DIR. Sets SERVER_PID and PORT; waits (at most
+# 60 s) for GET /health to say 200.
 start_server() {
     local dir=$1
+    local url
+    url=$(database_url "$dir")
     PORT=$(free_port)
     local -a extra=()
     [[ -n ${BENCH_WORKERS:-} ]] && extra+=("ROCKET_WORKERS=$BENCH_WORKERS")
     env ROCKET_PORT="$PORT" \
         ROCKET_ADDRESS=127.0.0.1 \
-        ROCKET_DATABASES="{portfolio={url=\"$dir/portfolio.db\"}}" \
+        ROCKET_DATABASES="{portfolio={url=\"$url\"}}" \
         ROCKET_VOLUME_DIR="$dir" \
         ROCKET_SECRET_KEY="$SECRET_KEY" \
         PORTFOLIO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
@@ -166,8 +192,12 @@ log_in() {
     printf '%s\n' "$cookie"
 }
 
-count_posts() {   # count_posts DB
-    python3 - "$1" <<'PY'
+count_posts() {   # count_posts DIR
+    if [[ -f $1/database_url ]]; then
+        psql -X -tA "$(cat "$1/database_url")" -c 'SELECT count(*) FROM posts'
+        return
+    fi
+    python3 - "$1/portfolio.db" <<'PY'
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], timeout=30)
 conn.execute("PRAGMA busy_timeout = 5000")
@@ -177,7 +207,7 @@ PY
 
 # Waits until the posts count holds still for 0.5 s (requests the server had
 # taken before wrk hung up still finish) and prints it.
-settled_posts() {   # settled_posts DB
+settled_posts() {   # settled_posts DIR
     local last now i
     last=$(count_posts "$1")
     for ((i = 0; i < 40; i++)); do
@@ -248,6 +278,7 @@ if python3 -c "import sys; sys.exit(0 if float('$load1') > 0.5 * $cores else 1)"
 fi
 
 record date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+record backend "$BACKEND"
 record commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 record worktree_dirty "$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo yes || echo no)"
 record cores "$cores"
@@ -303,6 +334,19 @@ facts=$(timeout 300 python3 "$BENCH_DIR/seed_posts.py" "$SEED_DIR/portfolio.db" 
     --total "$POSTS" --template "$TEMPLATE")
 stop_server "$SERVER_PID"
 echo "   $facts"
+if [[ $BACKEND == postgres ]]; then
+    # The same rows, moved as users would: `db export` from the SQLite
+    # template, `db import` into a PostgreSQL database that each run clones.
+    echo "== moving it to PostgreSQL (db export, db import)"
+    PG_TEMPLATE=portfolio_bench_template
+    psql -X -q "$POSTGRES" -c "DROP DATABASE IF EXISTS $PG_TEMPLATE WITH (FORCE)" \
+        -c "CREATE DATABASE $PG_TEMPLATE ENCODING 'UTF8' TEMPLATE template0"
+    env ROCKET_DATABASES="{portfolio={url=\"$TEMPLATE\"}}" ROCKET_LOG_LEVEL=off \
+        "$BIN" db export "$WORK/template.json" | sed 's/^/   /'
+    env ROCKET_DATABASES="{portfolio={url=\"$(postgres_url "$PG_TEMPLATE")\"}}" ROCKET_LOG_LEVEL=off \
+        "$BIN" db import "$WORK/template.json" | sed 's/^/   /'
+    cp -r "$SEED_DIR/uploads" "$WORK/template-uploads" 2>/dev/null || true
+fi
 fact() { sed -n 's/.*\b'"$1"'=\([0-9-]*\).*/\1/p' <<<"$facts"; }
 ID_MIN=$(fact id_min)
 ID_MAX=$(fact id_max)
@@ -320,7 +364,14 @@ record pages "$PAGES"
 fresh_server() {
     RUN_DIR=$WORK/$1-$2
     mkdir -p "$RUN_DIR"
-    cp "$TEMPLATE" "$RUN_DIR/portfolio.db"
+    if [[ $BACKEND == postgres ]]; then
+        psql -X -q "$POSTGRES" -c "DROP DATABASE IF EXISTS portfolio_bench_run WITH (FORCE)" \
+            -c "CREATE DATABASE portfolio_bench_run TEMPLATE $PG_TEMPLATE"
+        postgres_url portfolio_bench_run >"$RUN_DIR/database_url"
+        [[ -d $WORK/template-uploads ]] && cp -r "$WORK/template-uploads" "$RUN_DIR/uploads"
+    else
+        cp "$TEMPLATE" "$RUN_DIR/portfolio.db"
+    fi
     start_server "$RUN_DIR"
 }
 
@@ -351,9 +402,9 @@ for name in $SCENARIOS; do
             create_post)
                 BENCH_COOKIE=$(log_in)
                 export BENCH_COOKIE
-                before=$(count_posts "$RUN_DIR/portfolio.db")
+                before=$(count_posts "$RUN_DIR")
                 run_wrk "$out" "$CONNECTIONS" "$DURATION" create_post.lua
-                after=$(settled_posts "$RUN_DIR/portfolio.db")
+                after=$(settled_posts "$RUN_DIR")
                 ok=$(field "$out" ok2xx) sent=$(field "$out" sent)
                 inflight=$((sent - ok - $(field "$out" non2xx)))
                 grown=$((after - before))
@@ -377,7 +428,7 @@ for name in $SCENARIOS; do
             mixed)
                 BENCH_COOKIE=$(log_in)
                 export BENCH_COOKIE
-                before=$(count_posts "$RUN_DIR/portfolio.db")
+                before=$(count_posts "$RUN_DIR")
                 rss_file=$RUN_DIR/rss_peak
                 echo 0 >"$rss_file"
                 (   # VmRSS every 100 ms; the largest seen goes to rss_file
@@ -402,7 +453,7 @@ for name in $SCENARIOS; do
                 wait "$sampler" 2>/dev/null || true
                 forget_helper "$sampler"
                 sampled=$(cat "$rss_file")
-                after=$(settled_posts "$RUN_DIR/portfolio.db")
+                after=$(settled_posts "$RUN_DIR")
                 w_ok=$(field "$out" writes_ok) w_sent=$(field "$out" writes_sent)
                 grown=$((after - before))
                 if (( grown < w_ok || grown > w_sent )); then
