@@ -117,6 +117,7 @@ type Outcome = Result<(), Failure>;
 pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
     let figment = config::figment();
     let url = config::database_url(&figment)?;
+    let shown = db::redacted(&url);
     match command {
         Command::Serve => Err(Failure("`serve` is run by main".into())),
         Command::Db(DbCommand::Migrate) => {
@@ -124,7 +125,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             let status = db::migration_status(&mut conn)?;
             writeln!(
                 out,
-                "database {url} is up to date ({} migrations applied)",
+                "database {shown} is up to date ({} migrations applied)",
                 status.applied.len()
             )?;
             Ok(())
@@ -174,8 +175,17 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             }
             let (mut conn, _claim) = open_existing(&url)?;
             let data = crate::transfer::export(&mut conn).map_err(describe)?;
-            let json = serde_json::to_vec(&data)?;
-            std::fs::write(&file, json)?;
+            // It holds every password hash: readable by its owner only.
+            let mut output = {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&file)?
+            };
+            serde_json::to_writer(&mut output, &data)?;
+            output.sync_all()?;
             writeln!(
                 out,
                 "exported {} users, {} posts, {} sessions, {} API tokens to {}",
@@ -196,7 +206,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             crate::transfer::import(&mut conn, &data).map_err(describe)?;
             writeln!(
                 out,
-                "imported {} users and {} posts into {url}",
+                "imported {} users and {} posts into {shown}",
                 data.users.len(),
                 data.posts.len()
             )?;
@@ -208,8 +218,11 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             email,
             admin,
         }) => {
-            let (mut conn, _claim) = db::prepare(&url)?;
+            // Asked before the database is opened: on PostgreSQL, `prepare`
+            // holds the start-up lock, which a server starting meanwhile
+            // would wait for.
             let raw = read_password()?;
+            let (mut conn, _claim) = db::prepare(&url)?;
             let form = SignUp {
                 uid,
                 name,

@@ -92,7 +92,7 @@ pub struct Export {
 /// Reads everything, in one transaction so the copy is consistent.
 pub fn export(conn: &mut DbConnection) -> AppResult<Export> {
     let schema_version = newest_migration(conn)?;
-    conn.transaction(|conn| {
+    db::snapshot_transaction(conn, |conn| {
         Ok(Export {
             format: FORMAT.to_owned(),
             format_version: FORMAT_VERSION,

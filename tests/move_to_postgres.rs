@@ -58,6 +58,17 @@ fn a_sqlite_portfolio_moves_to_postgres_with_export_and_import() {
         "{}",
         text(&output)
     );
+    // The URL's password is never printed (`user:***@host`).
+    let credentials = postgres
+        .url
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap();
+    assert!(credentials.contains(':'), "the test URL has a password");
+    assert!(!text(&output).contains(credentials), "{}", text(&output));
 
     // A second import is refused: the database is no longer empty.
     let mut again = on_postgres();
@@ -93,4 +104,8 @@ fn a_sqlite_portfolio_moves_to_postgres_with_export_and_import() {
     let created = new.request("POST", "/api/posts", Some(body), Some(&cookie));
     assert_eq!(created.status, 201, "{}", created.body);
     assert!(created.json()["id"].as_i64().unwrap() > id);
+    assert!(
+        !new.log_text().contains(credentials),
+        "the server log shows the password"
+    );
 }

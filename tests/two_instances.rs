@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use support::database::{postgres_server, TestDatabase, POSTGRES_VARIABLE};
-use support::{command_for, start, Server, ADMIN_PASSWORD};
+use support::{command_for, run, start, text, Server, ADMIN_PASSWORD};
 
 const WRITERS: usize = 32;
 const POSTS_PER_WRITER: usize = 8;
@@ -135,6 +135,80 @@ fn two_instances_share_one_postgres_database() {
         for server in [&first, &second] {
             let reply = server.request("GET", &format!("/api/posts/{id}"), None, None);
             assert_eq!(reply.status, 200, "post {id}");
+        }
+    }
+
+    // Rules checked before a write hold across instances: two admins, each
+    // deleting the other at the same moment through a different instance,
+    // never leave the site without an admin (the writers of all instances
+    // take turns, as on SQLite).
+    let mut survivor = ("admin".to_owned(), ADMIN_PASSWORD.to_owned());
+    for round in 0..5 {
+        let uid = format!("admin{round}");
+        let password = format!("password of {uid}, long enough");
+        let mut create = command_for(dir.path(), &db.url, Some(&db.volume));
+        create.args([
+            "user",
+            "create",
+            "--uid",
+            &uid,
+            "--name",
+            "Another Admin",
+            "--admin",
+        ]);
+        let output = run(create, &format!("{password}\n"));
+        assert!(output.status.success(), "{}", text(&output));
+        let id_of = |server: &Server, uid: &str| {
+            let users = server
+                .request("GET", "/api/users?per_page=100", None, None)
+                .json();
+            users["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["uid"] == uid)
+                .map(|u| u["id"].as_i64().unwrap())
+                .unwrap()
+        };
+        let (old_id, new_id) = (id_of(&first, &survivor.0), id_of(&first, &uid));
+        let old_cookie = first.log_in(&survivor.0, &survivor.1);
+        let new_cookie = second.log_in(&uid, &password);
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| {
+                first.request(
+                    "DELETE",
+                    &format!("/api/users/{new_id}"),
+                    None,
+                    Some(&old_cookie),
+                )
+            });
+            let b = scope.spawn(|| {
+                second.request(
+                    "DELETE",
+                    &format!("/api/users/{old_id}"),
+                    None,
+                    Some(&new_cookie),
+                )
+            });
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let deleted = [a.status, b.status].iter().filter(|s| **s == 204).count();
+        assert_eq!(
+            deleted, 1,
+            "round {round}: {} {} / {} {}",
+            a.status, a.body, b.status, b.body
+        );
+        let admins = first
+            .request("GET", "/api/users?per_page=100", None, None)
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["role"] == "admin")
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+        if b.status == 204 {
+            survivor = (uid, password);
         }
     }
 }

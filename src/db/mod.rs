@@ -45,6 +45,33 @@ pub enum DbConnection {
 /// The Diesel backend of [`DbConnection`] (for boxed queries).
 pub type DbBackend = MultiBackend;
 
+/// `url` fit to print: a PostgreSQL URL's password (before the last `@`,
+/// whatever characters it holds) and any `password=` parameter become
+/// `***`, so that logs and messages never carry them.
+pub fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let mut shown = url.to_owned();
+    if let Some(at) = url[scheme_end..].rfind('@').map(|i| scheme_end + i) {
+        if let Some(colon) = url[scheme_end..at].find(':').map(|i| scheme_end + i) {
+            shown = format!("{}:***{}", &url[..colon], &url[at..]);
+        }
+    }
+    if let Some(query) = shown.find('?') {
+        let (base, params) = shown.split_at(query + 1);
+        let params: Vec<String> = params
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        shown = format!("{base}{}", params.join("&"));
+    }
+    shown
+}
+
 /// The columns of `T`, for `RETURNING` them: Diesel's MultiConnection can
 /// return a tuple of columns but not a `T::as_returning()`.
 pub fn columns_of<T: diesel::Selectable<DbBackend>>() -> T::SelectExpression {
@@ -60,7 +87,10 @@ pub enum Backend {
 
 impl Backend {
     pub fn of_url(url: &str) -> Backend {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let scheme = url
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
             Backend::Postgres
         } else {
             Backend::Sqlite
@@ -290,10 +320,11 @@ pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
     })
 }
 
-/// Runs `work` in a transaction that writes: begun `IMMEDIATE` on SQLite, so
-/// that it waits for the write lock up front instead of failing with
-/// SQLITE_BUSY when it reads and then writes; a plain `BEGIN` on PostgreSQL,
-/// whose row locks are taken as rows are written.
+/// Runs `work` in a transaction that writes, holding the database's write
+/// lock from the start: `BEGIN IMMEDIATE` on SQLite (so that it waits for
+/// the lock up front instead of failing with SQLITE_BUSY when it reads and
+/// then writes); on PostgreSQL an advisory lock that every writer of every
+/// instance takes (see `postgres::lock_for_writing`).
 pub fn immediate_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -304,7 +335,13 @@ where
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
-        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConnection::Postgres(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            if let Err(error) = postgres::lock_for_writing(c) {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                return Err(error.into());
+            }
+        }
     }
     // As `Connection::transaction` finishes one.
     match work(conn) {
@@ -317,6 +354,21 @@ where
             Err(rollback_error) => Err(rollback_error.into()),
         },
     }
+}
+
+/// Runs `work` in a read-only transaction that sees one snapshot of the
+/// whole database (SQLite's deferred transactions always do).
+pub fn snapshot_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConnection::Postgres(c) = conn {
+            postgres::read_snapshot(c)?;
+        }
+        work(conn)
+    })
 }
 
 /// The column a unique violation is about (`email` for a taken email).
@@ -416,7 +468,7 @@ pub fn prepare(url: &str) -> Result<(DbConnection, Option<ServerLock>), SetupErr
     }
     let lock = lock_shared(url)?;
     let mut conn = establish(url).map_err(|source| SetupError::Open {
-        url: url.to_owned(),
+        url: redacted(url),
         source,
     })?;
     if let DbConnection::Postgres(c) = &mut conn {
@@ -536,14 +588,14 @@ pub fn migration_status(conn: &mut DbConnection) -> Result<MigrationStatus, Setu
         .load::<String>(conn);
     let mut applied: Vec<String> = match recorded {
         Ok(versions) => versions,
-        Err(_) => match conn {
-            DbConnection::Sqlite(c) => c.applied_migrations(),
-            DbConnection::Postgres(c) => c.applied_migrations(),
+        // No table yet: a new database, nothing applied.
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("no such table")
+                || info.message().contains("does not exist") =>
+        {
+            Vec::new()
         }
-        .map_err(boxed)?
-        .iter()
-        .map(ToString::to_string)
-        .collect(),
+        Err(error) => return Err(SetupError::Migration(error.to_string())),
     };
     applied.sort();
     Ok(MigrationStatus {
@@ -608,4 +660,26 @@ pub fn known_migrations(
             .map(|m| m.name().version().to_string())
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_in_a_url_is_never_printed() {
+        assert_eq!(
+            redacted("postgres://portfolio:s3cret@db:5432/portfolio?sslmode=require"),
+            "postgres://portfolio:***@db:5432/portfolio?sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgresql://user:p@ss:word@host/db"),
+            "postgresql://user:***@host/db"
+        );
+        assert_eq!(
+            redacted("postgres://user@host/db"),
+            "postgres://user@host/db"
+        );
+        assert_eq!(redacted("volumes/portfolio.db"), "volumes/portfolio.db");
+    }
 }

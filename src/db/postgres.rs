@@ -46,10 +46,28 @@ pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
 /// Holds PostgreSQL's advisory lock for start-up on this connection until
 /// it closes: instances started together (`docker compose up` with several
 /// replicas) then migrate and seed one after the other, and the later ones
-/// find the work done, instead of racing to create the same tables.
+/// find the work done, instead of racing to create the same tables. It waits
+/// as long as that takes (no `lock_timeout` on this connection).
 pub(super) fn lock_for_setup(conn: &mut PgConnection) -> diesel::QueryResult<()> {
     // A key of ours: the ASCII bytes of "portfoli" as a 64-bit number.
-    conn.batch_execute("SELECT pg_advisory_lock(8101820098923162729);")
+    conn.batch_execute("SET lock_timeout = 0; SELECT pg_advisory_lock(8101820098923162729);")
+}
+
+/// Takes PostgreSQL's write lock for this transaction: what `BEGIN
+/// IMMEDIATE` is on SQLite. Every writing transaction of every instance
+/// takes it first, so they run one at a time as on SQLite: a rule checked
+/// before a write ("keep one admin", "at most 25 tokens") cannot be broken
+/// by two instances at once, and two groups of writes can never deadlock.
+/// Waits at most `lock_timeout` (then the writes are answered 503).
+pub(super) fn lock_for_writing(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    // The key of `lock_for_setup` plus one ("portfolj").
+    conn.batch_execute("SELECT pg_advisory_xact_lock(8101820098923162730);")
+}
+
+/// Makes the transaction just begun read one snapshot of the whole database
+/// (for `db export`): without it each statement sees the latest commits.
+pub(super) fn read_snapshot(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;")
 }
 
 /// After rows were inserted with their ids (an import), moves each id

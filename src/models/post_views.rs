@@ -91,8 +91,7 @@ pub fn write_batch(
     batch: &HashMap<i32, i32>,
     today: NaiveDate,
 ) -> AppResult<()> {
-    // In id order: two instances writing their batches into one PostgreSQL
-    // database then lock rows in the same order and cannot deadlock.
+    // In id order, so that a batch always touches rows in the same order.
     let mut batch: Vec<(i32, i32)> = batch.iter().map(|(&id, &views)| (id, views)).collect();
     batch.sort_unstable();
     crate::db::write_transaction(conn, |conn| {

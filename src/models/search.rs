@@ -221,8 +221,8 @@ fn postgres_page(
     .sql("))");
     // Like FTS5's snippet of "the column with the best hits": the whole
     // title when the words are all in it, else a fragment of the content.
-    // PostgreSQL's parser takes `<b>` for an HTML tag and leaves it out of
-    // fragments: `<` goes in as LESS_THAN and comes back out in `highlight`.
+    // PostgreSQL's parser takes `<b>` for an HTML tag and leaves it out: `<`
+    // goes in as LESS_THAN and comes back out in `highlight`.
     let marks = format!("StartSel={HIT_OPEN}, StopSel={HIT_CLOSE}");
     let title_options = format!("'{marks}, HighlightAll=true'");
     let content_options = format!("'{marks}, MaxWords=24, MinWords=12'");
@@ -230,7 +230,7 @@ fn postgres_page(
         "CASE WHEN to_tsvector('portfolio_search', posts.title) @@ plainto_tsquery('portfolio_search', ",
     )
     .bind::<Text, _>(words())
-    .sql(") THEN ts_headline('portfolio_search', posts.title, plainto_tsquery('portfolio_search', ")
+    .sql(&format!(") THEN ts_headline('portfolio_search', replace(posts.title, '<', '{LESS_THAN}'), plainto_tsquery('portfolio_search', "))
     .bind::<Text, _>(words())
     .sql(&format!("), {title_options}) ELSE ts_headline('portfolio_search', replace(posts.content, '<', '{LESS_THAN}'), plainto_tsquery('portfolio_search', "))
     .bind::<Text, _>(words())

@@ -267,6 +267,10 @@ impl User {
 
     /// The account with this login handle, whatever its case.
     pub fn find_by_uid(conn: &mut DbConnection, uid: &str) -> AppResult<Option<User>> {
+        // No handle holds a NUL, and PostgreSQL refuses text that does.
+        if uid.contains('\0') {
+            return Ok(None);
+        }
         Ok(users::table
             .filter(users::uid.eq(uid.trim().to_lowercase()))
             .select(User::as_select())

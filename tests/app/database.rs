@@ -147,10 +147,10 @@ fn pragmas(c: &mut db::DbConnection) -> (i32, String, i32, i32, i32) {
 
 #[rocket::async_test]
 async fn our_pragmas_hold_on_every_pooled_connection() {
-    if on_postgres() {
-        return; // SQLite's pragmas; PostgreSQL's readers are checked below.
-    }
     let app = spawn_app().await;
+    if on_postgres() {
+        return our_postgres_settings_hold_on_every_pooled_connection(&app).await;
+    }
     // Hold several readers at once, so they are distinct connections.
     let mut readers = Vec::new();
     for _ in 0..4 {
@@ -181,6 +181,42 @@ async fn our_pragmas_hold_on_every_pooled_connection() {
         (journal.as_str(), foreign_keys, synchronous, query_only),
         ("wal", 1, 1, 0)
     );
+}
+
+#[derive(QueryableByName)]
+struct Settings {
+    #[diesel(sql_type = Text)]
+    time_zone: String,
+    #[diesel(sql_type = Text)]
+    lock_timeout: String,
+    #[diesel(sql_type = Text)]
+    read_only: String,
+}
+
+/// PostgreSQL's counterpart of the pragmas: UTC, a lock timeout, and
+/// read-only readers.
+async fn our_postgres_settings_hold_on_every_pooled_connection(app: &crate::helpers::TestApp) {
+    fn settings(c: &mut db::DbConnection) -> (String, String, String) {
+        let s: Settings = diesel::sql_query(
+            "SELECT current_setting('TimeZone') AS time_zone, \
+             current_setting('lock_timeout') AS lock_timeout, \
+             current_setting('transaction_read_only') AS read_only",
+        )
+        .get_result(c)
+        .unwrap();
+        (s.time_zone, s.lock_timeout, s.read_only)
+    }
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        readers.push(ReadPool::get_one(app.client.rocket()).await.unwrap());
+    }
+    for reader in &readers {
+        let found = reader.run(|c| settings(c.inner())).await;
+        assert_eq!(found, ("UTC".into(), "5s".into(), "on".into()));
+    }
+    let writer = app.client.rocket().state::<db::Writer>().unwrap();
+    let found = writer.alone(|c| Ok(settings(c))).await.unwrap();
+    assert_eq!(found, ("UTC".into(), "5s".into(), "off".into()));
 }
 
 #[rocket::async_test]

@@ -114,6 +114,15 @@ async fn nul_bytes_and_control_characters_are_refused() {
     assert_eq!(reply.status, Status::UnprocessableEntity);
     assert!(reply.field_error("title").is_some() && reply.field_error("content").is_some());
     assert_eq!(app.count_posts(), 0);
+    // Nor is a NUL in a login handle an error (PostgreSQL refuses such text).
+    let login = app
+        .post(
+            "/api/session",
+            &json!({"uid": "n\u{0}ul", "password": crate::helpers::PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, Status::Unauthorized, "{:?}", login.body);
 }
 
 #[rocket::async_test]
