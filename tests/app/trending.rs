@@ -128,3 +128,56 @@ async fn deleting_a_post_removes_it_from_trending() {
         .unwrap();
     assert_eq!(rows, 0, "the cascade removed its daily rows");
 }
+
+/// A batch of view counts adds to each post's total and today's row, twice
+/// over for a second batch, and skips posts deleted meanwhile (the batch is
+/// a few statements whatever its size, so this checks their grouping).
+#[rocket::async_test]
+async fn a_batch_of_views_adds_up_and_skips_deleted_posts() {
+    let app = spawn_app().await;
+    let author = app.create_user("counted").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            app.create_post(&author, &format!("Counted {n}"), true)
+                .await,
+        );
+    }
+    let gone = ids.pop().unwrap();
+    app.delete(&format!("/api/posts/{gone}"), Some(&author))
+        .await;
+    let batch: std::collections::HashMap<i32, i32> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, &id)| (id, 1 + n as i32 % 2))
+        .chain([(gone, 3), (999_999, 1)])
+        .collect();
+    let today = post_views::today();
+    let mut conn = app.conn();
+    post_views::write_batch(&mut conn, &batch, today).unwrap();
+    post_views::write_batch(&mut conn, &batch, today).unwrap();
+    for &id in &ids {
+        let expected = 2 * batch[&id];
+        let total: i32 = posts::table
+            .find(id)
+            .select(posts::views)
+            .first(&mut conn)
+            .unwrap();
+        let daily: i32 = post_daily_views::table
+            .filter(post_daily_views::post_id.eq(id))
+            .filter(post_daily_views::day.eq(today))
+            .select(post_daily_views::views)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!((total, daily), (expected, expected), "post {id}");
+    }
+    let rows: i64 = post_daily_views::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        rows,
+        ids.len() as i64,
+        "no rows for deleted or unknown posts"
+    );
+}
