@@ -19,6 +19,11 @@ use crate::error::{AppError, AppResult};
 pub const FORMAT: &str = "portfolio export";
 pub const FORMAT_VERSION: u32 = 1;
 
+// The rows as stored, one type per table. They repeat the columns of the
+// models (`User`, `Post`) on purpose: the models never derive `Serialize`,
+// which would put a password hash one `Json(user)` away from a response, and
+// the export format must not change whenever a model does.
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
