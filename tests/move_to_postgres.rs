@@ -1,7 +1,8 @@
 //! The README's steps for moving a SQLite portfolio to PostgreSQL, run with
 //! the real binary: `db export` from SQLite, `db import` into PostgreSQL,
-//! then a server on PostgreSQL serves the same posts and logins. Also what
-//! the maintenance commands say on PostgreSQL.
+//! then a server on PostgreSQL serves the same posts and logins. Also the
+//! maintenance commands on PostgreSQL (status, rollback, migrate, seed,
+//! set-password; backup refused).
 //!
 //! Needs `PORTFOLIO_TEST_POSTGRES` (`.ci/run` sets it for this test; skipped
 //! without it).
@@ -90,7 +91,39 @@ fn a_sqlite_portfolio_moves_to_postgres_with_export_and_import() {
     assert!(!output.status.success(), "backup is SQLite's");
     assert!(text(&output).contains("pg_dump"), "{}", text(&output));
 
-    // A server on PostgreSQL: the same posts, the same passwords.
+    // Roll the newest migration back and forward again, seed (refused: it
+    // has users), and set a password: the maintenance commands on PostgreSQL.
+    let mut rollback = on_postgres();
+    rollback.args(["db", "rollback", "--steps", "1"]);
+    let output = run(rollback, "");
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("rolled back"), "{}", text(&output));
+    let mut status = on_postgres();
+    status.args(["db", "status"]);
+    assert!(
+        text(&run(status, "")).contains("pending"),
+        "one migration is pending"
+    );
+    let mut migrate = on_postgres();
+    migrate.args(["db", "migrate"]);
+    let output = run(migrate, "");
+    assert!(output.status.success(), "{}", text(&output));
+    let mut seed = on_postgres();
+    seed.args(["db", "seed"]);
+    let output = run(seed, "");
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("nothing seeded"),
+        "{}",
+        text(&output)
+    );
+    let new_password = "a new admin password on postgres";
+    let mut set_password = on_postgres();
+    set_password.args(["user", "set-password", "admin"]);
+    let output = run(set_password, &format!("{new_password}\n"));
+    assert!(output.status.success(), "{}", text(&output));
+
+    // A server on PostgreSQL: the same posts, the new password.
     let new = start(on_postgres(), dir.path().join("new.log"));
     assert_eq!(
         new.request("GET", "/api/posts", None, None).json()["total"],
@@ -99,7 +132,7 @@ fn a_sqlite_portfolio_moves_to_postgres_with_export_and_import() {
     let moved = new.request("GET", &format!("/api/posts/{id}"), None, None);
     assert_eq!(moved.status, 200, "{}", moved.body);
     assert_eq!(moved.json()["title"], "Moving house");
-    let cookie = new.log_in("admin", ADMIN_PASSWORD);
+    let cookie = new.log_in("admin", new_password);
     let body = r#"{"title": "Settled in", "content": "A new id, after the old ones."}"#;
     let created = new.request("POST", "/api/posts", Some(body), Some(&cookie));
     assert_eq!(created.status, 201, "{}", created.body);

@@ -163,6 +163,11 @@ impl<'r> Db<'r> {
     /// docs/PERFORMANCE.md). The connection is never held across an
     /// `.await`, so at most one per worker is out at a time and a pool at
     /// least as large as `workers` never makes a worker wait.
+    ///
+    /// On PostgreSQL a read is a round trip to the server, and the same
+    /// choice still measured best (docs/PERFORMANCE.md: `block_in_place`
+    /// doubled the p99). The cost: a stalled database server holds the
+    /// workers, so the instance stops answering rather than saying 503.
     pub async fn read<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T>,
