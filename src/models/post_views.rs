@@ -106,15 +106,14 @@ pub fn write_batch(
         let mut rows = Vec::new();
         for (&views, ids) in &by_count {
             for chunk in ids.chunks(CHUNK) {
-                diesel::update(posts::table.filter(posts::id.eq_any(chunk)))
-                    .set(posts::views.eq(posts::views + views))
-                    .execute(conn)?;
-                // Posts deleted meanwhile get no daily row (their id would
-                // break the foreign key).
-                let present: Vec<i32> = posts::table
-                    .filter(posts::id.eq_any(chunk))
-                    .select(posts::id)
-                    .load(conn)?;
+                // Only the posts still there come back: those deleted
+                // meanwhile get no daily row (their id would break the
+                // foreign key).
+                let present: Vec<i32> =
+                    diesel::update(posts::table.filter(posts::id.eq_any(chunk)))
+                        .set(posts::views.eq(posts::views + views))
+                        .returning(posts::id)
+                        .get_results(conn)?;
                 rows.extend(present.into_iter().map(|id| {
                     (
                         post_daily_views::post_id.eq(id),
