@@ -92,6 +92,15 @@ pub struct Settings {
     /// `file` and `data-form` limits follow it.
     #[serde(default = "default_max_image_bytes")]
     pub max_image_bytes: u64,
+    /// How often "trending this week" is ranked anew, in seconds: views
+    /// reach it up to this late (ranking sums the week's view rows, which
+    /// no request should wait for).
+    #[serde(default = "default_trending_refresh_secs")]
+    pub trending_refresh_secs: u64,
+}
+
+fn default_trending_refresh_secs() -> u64 {
+    10
 }
 
 fn default_max_image_bytes() -> u64 {

@@ -64,6 +64,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
         .manage(models::post_views::ViewCounter::default())
+        .manage(models::post_views::TrendingBoard::default())
+        .attach(routes::trending::refresher(std::time::Duration::from_secs(
+            settings.trending_refresh_secs.max(1),
+        )))
         .manage(throttle)
         .manage(uploads)
         .attach(request_log::RequestLog)

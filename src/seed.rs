@@ -216,23 +216,33 @@ pub fn seed_if_empty(
     let generated = admin_password.is_none();
     let admin_password =
         admin_password.unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20));
-    // Seven argon2 hashes are most of a first start: compute them on all
-    // cores at once.
-    let accounts: Vec<Account> = std::thread::scope(|scope| {
-        let admin = scope.spawn(|| admin_account(&admin_password));
-        let demos: Vec<_> = DEMOS
+    // Seven argon2 hashes are most of a first start: compute them as many
+    // at once as `hash_concurrency` allows (each takes argon2's ~19 MiB;
+    // all seven at once took the first start to ~150 MB).
+    let jobs: Vec<Box<dyn Fn() -> AppResult<Account> + Send + Sync + '_>> = std::iter::once(
+        Box::new(|| admin_account(&admin_password)) as Box<dyn Fn() -> _ + Send + Sync>,
+    )
+    .chain(
+        DEMOS
             .iter()
-            .map(|demo| scope.spawn(move || demo_account(demo)))
-            .collect();
-        std::iter::once(admin)
-            .chain(demos)
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(invalid("account (hashing failed)")))
-            })
-            .collect::<AppResult<Vec<_>>>()
-    })?;
+            .map(|demo| Box::new(move || demo_account(demo)) as Box<dyn Fn() -> _ + Send + Sync>),
+    )
+    .collect();
+    let mut accounts: Vec<Account> = Vec::with_capacity(jobs.len());
+    for round in jobs.chunks(password::concurrency()) {
+        let done = std::thread::scope(|scope| {
+            let handles: Vec<_> = round.iter().map(|job| scope.spawn(move || job())).collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(invalid("account (hashing failed)")))
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })?;
+        accounts.extend(done);
+    }
 
     let image = uploads
         .map(|uploads| uploads.save_blocking(DEMO_IMAGE))

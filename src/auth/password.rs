@@ -70,6 +70,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// is busy, so a login storm slows logins, not page views.
 struct Hashers {
     queue: std::sync::mpsc::Sender<Job>,
+    threads: usize,
 }
 
 impl Hashers {
@@ -97,7 +98,10 @@ impl Hashers {
                 log::error!("cannot start a password hashing thread: {error}");
             }
         }
-        Hashers { queue }
+        Hashers {
+            queue,
+            threads: threads.max(1),
+        }
     }
 
     /// Runs `work` on a hashing thread and waits for its answer.
@@ -141,6 +145,12 @@ fn hashers() -> &'static Hashers {
 }
 
 /// [`hash_blocking`], on a hashing thread.
+/// How many hashes may run at once (`hash_concurrency`): the bound on
+/// hashing's memory, which work outside requests (seeding) keeps too.
+pub fn concurrency() -> usize {
+    hashers().threads
+}
+
 pub async fn hash(password: Password) -> AppResult<String> {
     hashers().run(move || hash_blocking(&password)).await?
 }

@@ -31,7 +31,7 @@ use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
 use crate::error::{AppError, AppResult};
 
-pub use sqlite::{file_of, lock_path, PRAGMAS};
+pub use sqlite::{file_of, lock_path, with_budget, PRAGMAS};
 pub use writer::{write_transaction, Writer};
 
 /// The connection every query in the model layer takes: SQLite or
@@ -139,6 +139,15 @@ impl Default for ReadPoolHandle {
     }
 }
 
+/// How long a read on an async worker may run on SQLite before it is
+/// stopped (503): every such read returns a page of rows through indexes in
+/// well under a millisecond, so one that runs this long is a runaway that
+/// would otherwise hold a worker, and every request behind it.
+pub const READ_BUDGET: Duration = Duration::from_millis(100);
+/// The same for reads on blocking threads ([`Db::read_slow`]), and for all
+/// reads on PostgreSQL (its `statement_timeout`).
+pub const SLOW_READ_BUDGET: Duration = Duration::from_secs(2);
+
 /// The database, as a request guard: `db.read(|conn| ...)` and
 /// `db.write(|conn| ...)` lend a connection for the closure only.
 ///
@@ -175,13 +184,14 @@ impl<'r> Db<'r> {
         let (pool, _) = self.read_pool()?;
         // `Err` only when the pool stayed empty past its timeout.
         let mut conn = pool.get().map_err(|_| AppError::Busy)?;
-        work(&mut conn.0)
+        sqlite::with_budget(READ_BUDGET, || work(&mut conn.0))
     }
 
     /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
     /// per core at a time: for reads that can take milliseconds (full-text
-    /// search ranks every match; trending sums a week of views), which must
-    /// not hold up the async workers that serve everyone else.
+    /// search ranks up to a thousand matches; trending's first ranking sums
+    /// a week of views), which must not hold up the async workers that serve
+    /// everyone else.
     pub async fn read_slow<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
@@ -196,10 +206,15 @@ impl<'r> Db<'r> {
         let pool = pool.clone();
         rocket::tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(|_| AppError::Busy)?;
-            work(&mut conn.0)
+            sqlite::with_budget(SLOW_READ_BUDGET, || work(&mut conn.0))
         })
         .await
         .map_err(|e| AppError::Internal(Box::new(e)))?
+    }
+
+    /// The readers' pool itself, for background work outside requests.
+    pub fn readers(rocket: &Rocket<Orbit>) -> Option<r2d2::Pool<ConnectionManager>> {
+        rocket.state::<ReadPoolHandle>()?.pool.get().cloned()
     }
 
     fn read_pool(&self) -> AppResult<(&'r r2d2::Pool<ConnectionManager>, &'r ReadPoolHandle)> {
@@ -313,6 +328,9 @@ pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
     let setup = diesel::ConnectionError::CouldntSetupConfiguration;
     Ok(match Backend::of_url(url) {
         Backend::Sqlite => {
+            // Before the first connection: SQLite gives the time budget's
+            // handler only to connections opened after it is installed.
+            sqlite::install_progress_handler();
             let mut conn = SqliteConnection::establish(url)?;
             sqlite::apply_pragmas(&mut conn).map_err(setup)?;
             DbConnection::Sqlite(conn)

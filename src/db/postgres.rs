@@ -19,8 +19,14 @@ pub(super) fn apply_settings(conn: &mut PgConnection) -> diesel::QueryResult<()>
 }
 
 /// Makes a connection refuse every write (for the readers' pool).
+/// Its statements get the readers' time budget: one still running after
+/// [`super::SLOW_READ_BUDGET`] is cancelled, and the request answers 503.
+/// (One budget for all reads: setting it per read would cost a round trip.)
 pub(super) fn make_read_only(conn: &mut PgConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY;")
+    conn.batch_execute(&format!(
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET statement_timeout = {};",
+        super::SLOW_READ_BUDGET.as_millis()
+    ))
 }
 
 /// The column of a unique violation. Our unique constraints and indexes are
@@ -40,7 +46,10 @@ pub(super) fn unique_violation_column(info: &dyn DatabaseErrorInformation) -> Op
 /// to break a deadlock: nothing was written, and the client may retry.
 pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
     let message = info.message();
-    message.contains("lock timeout") || message.contains("deadlock detected")
+    message.contains("lock timeout")
+        || message.contains("deadlock detected")
+        // A read stopped by `statement_timeout` (the readers' time budget).
+        || message.contains("statement timeout")
 }
 
 /// Holds PostgreSQL's advisory lock for start-up on this connection until

@@ -60,6 +60,15 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        published_posts -> Integer,
+        draft_posts -> Integer,
+    }
+}
+
+diesel::table! {
+    user_totals (id) {
+        id -> Integer,
+        users -> Integer,
     }
 }
 
@@ -74,5 +83,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_totals,
     posts,
     sessions,
+    user_totals,
     users
 );

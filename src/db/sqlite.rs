@@ -108,7 +108,85 @@ fn column_of_unique_message(message: &str) -> Option<String> {
 /// Whether the database stayed locked past `busy_timeout` (SQLITE_BUSY).
 pub(super) fn is_busy(info: &dyn DatabaseErrorInformation) -> bool {
     let message = info.message();
-    message.contains("database is locked") || message.contains("database is busy")
+    message.contains("database is locked")
+        || message.contains("database is busy")
+        // A statement stopped by the time budget (SQLITE_INTERRUPT).
+        || message == "interrupted"
+}
+
+thread_local! {
+    /// When the statements run on this thread must give up, if ever.
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `work` with a time budget for the SQLite statements it runs on this
+/// thread: one still running when the budget is spent stops with
+/// SQLITE_INTERRUPT ("interrupted", which [`is_busy`] reports as busy: a
+/// 503 with `Retry-After`), so a runaway query cannot hold its thread.
+/// Budgets nest; the inner one holds while it runs.
+pub fn with_budget<T>(budget: std::time::Duration, work: impl FnOnce() -> T) -> T {
+    install_progress_handler();
+    let previous =
+        DEADLINE.with(|deadline| deadline.replace(Some(std::time::Instant::now() + budget)));
+    // Put back on the way out, even when `work` panics.
+    struct Restore(Option<std::time::Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DEADLINE.with(|deadline| deadline.set(self.0));
+        }
+    }
+    let _restore = Restore(previous);
+    work()
+}
+
+/// SQLite calls this every [`PROGRESS_STEPS`] virtual-machine steps of a
+/// statement; non-zero stops it.
+unsafe extern "C" fn past_deadline(_: *mut std::ffi::c_void) -> std::ffi::c_int {
+    let spent = DEADLINE.with(|deadline| {
+        deadline
+            .get()
+            .is_some_and(|at| std::time::Instant::now() >= at)
+    });
+    std::ffi::c_int::from(spent)
+}
+
+/// About 10 µs of work between two looks at the clock.
+const PROGRESS_STEPS: std::ffi::c_int = 1000;
+
+/// Gives a connection the progress handler (for every connection SQLite
+/// opens in this process, see below).
+unsafe extern "C" fn on_open(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::ffi::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    // SAFETY: `db` is the connection SQLite is opening, valid for this call.
+    unsafe {
+        libsqlite3_sys::sqlite3_progress_handler(
+            db,
+            PROGRESS_STEPS,
+            Some(past_deadline),
+            std::ptr::null_mut(),
+        )
+    };
+    libsqlite3_sys::SQLITE_OK
+}
+
+/// Diesel does not hand out its connections' SQLite handles, so the handler
+/// is installed as an "automatic extension", which SQLite runs on every
+/// connection it opens from then on (before the first is opened: see
+/// `establish`). Without a deadline on the thread it never stops anything.
+pub(super) fn install_progress_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `on_open` has the signature SQLite calls automatic
+        // extensions with, and lives as long as the program.
+        let status = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(on_open)) };
+        if status != libsqlite3_sys::SQLITE_OK {
+            log::warn!("the SQLite time budget could not be installed (code {status})");
+        }
+    });
 }
 
 #[cfg(test)]

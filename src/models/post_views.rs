@@ -161,13 +161,27 @@ pub struct Trending {
 /// How many days "trending" looks back, today included.
 pub const TRENDING_DAYS: u64 = 7;
 
-/// The `limit` most viewed published posts of the last [`TRENDING_DAYS`]
-/// days up to `today`, most viewed first (newer first on a tie).
-pub fn trending(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> AppResult<Vec<Trending>> {
+/// How many posts a [`Ranking`] keeps: more than the largest `limit` a
+/// request may ask for (50), so that posts unpublished or deleted since it
+/// was made can be passed over.
+pub const RANKING_SIZE: i64 = 200;
+
+/// The most viewed published posts of the trending window, as of one
+/// moment: post ids and their views, most viewed first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ranking {
+    pub top: Vec<(i32, i64)>,
+}
+
+/// The [`RANKING_SIZE`] most viewed published posts of the last
+/// [`TRENDING_DAYS`] days up to `today`, most viewed first (newer first on a
+/// tie). This sums every view row of the window, so it costs as much as the
+/// week's activity: [`TrendingBoard`] makes it in the background, and
+/// requests read the result.
+pub fn rank(conn: &mut DbConnection, today: NaiveDate) -> AppResult<Ranking> {
     use diesel::dsl::sum;
     let since = today - chrono::Days::new(TRENDING_DAYS - 1);
     let recent = sum(post_daily_views::views);
-    // The counts first (the day index answers them), then the few posts.
     let counts: Vec<(i32, Option<i64>)> = post_daily_views::table
         .inner_join(posts::table)
         .filter(post_daily_views::day.ge(since))
@@ -176,20 +190,65 @@ pub fn trending(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> AppRes
         .group_by(post_daily_views::post_id)
         .select((post_daily_views::post_id, recent))
         .order((recent.desc(), post_daily_views::post_id.desc()))
-        .limit(limit)
+        .limit(RANKING_SIZE)
         .load(conn)?;
-    let ids: Vec<i32> = counts.iter().map(|(id, _)| *id).collect();
-    let views: HashMap<i32, i64> = counts
-        .into_iter()
-        .map(|(id, views)| (id, views.unwrap_or(0)))
-        .collect();
-    Ok(Post::find_many(conn, &ids)?
-        .into_iter()
-        .map(|post| Trending {
-            recent_views: views.get(&post.post.id).copied().unwrap_or(0),
-            post,
-        })
-        .collect())
+    Ok(Ranking {
+        top: counts
+            .into_iter()
+            .map(|(id, views)| (id, views.unwrap_or(0)))
+            .collect(),
+    })
+}
+
+/// The first `limit` posts of `ranking` that are still there and
+/// published, with their authors: `limit` rows read, a few more when some
+/// were unpublished or deleted since the ranking was made.
+pub fn top(conn: &mut DbConnection, ranking: &Ranking, limit: usize) -> AppResult<Vec<Trending>> {
+    let mut found = Vec::with_capacity(limit);
+    for chunk in ranking.top.chunks(limit.max(1)) {
+        let ids: Vec<i32> = chunk.iter().map(|(id, _)| *id).collect();
+        let views: HashMap<i32, i64> = chunk.iter().copied().collect();
+        for post in Post::find_many(conn, &ids)? {
+            if post.post.published && found.len() < limit {
+                found.push(Trending {
+                    recent_views: views.get(&post.post.id).copied().unwrap_or(0),
+                    post,
+                });
+            }
+        }
+        if found.len() >= limit {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The latest [`Ranking`], shared by every request of this instance and
+/// remade in the background every `trending_refresh_secs` (see
+/// `lib.rs`); the first request of an instance makes the first one. So a
+/// request reads `limit` posts, never the week's view rows; the price is
+/// that views reach trending up to that many seconds late.
+#[derive(Clone, Default)]
+pub struct TrendingBoard {
+    latest: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<Ranking>>>>,
+}
+
+impl TrendingBoard {
+    pub fn latest(&self) -> Option<std::sync::Arc<Ranking>> {
+        self.latest
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn publish(&self, ranking: Ranking) -> std::sync::Arc<Ranking> {
+        let ranking = std::sync::Arc::new(ranking);
+        *self
+            .latest
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(ranking.clone());
+        ranking
+    }
 }
 
 #[cfg(test)]

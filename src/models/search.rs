@@ -114,25 +114,62 @@ pub struct SearchHit {
     pub snippet_html: String,
 }
 
-/// One page of matches: each post's id and its snippet (hits between
-/// [`HIT_OPEN`] and [`HIT_CLOSE`]), best first; and how many match in all.
-type MatchPage = (Vec<(i32, String)>, i64);
+/// How many matches are ranked at most: the newest this many.
+///
+/// Ranking means scoring every match; a common word matches most posts,
+/// and scoring a million of them on each request would cost a second. So a
+/// search takes the newest matches (both indexes hand them out newest
+/// first without scoring), at most this many, and ranks those best first.
+/// What it trades away: when more posts match, older ones are not offered
+/// even where they would rank higher; the results say the total is capped,
+/// and more words narrow the search down to what is wanted. (The number
+/// is also as deep as numbered pages go, [`Page::MAX_OFFSET`].)
+pub const CANDIDATES: i64 = 1_000;
+
+/// One page of search results.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<SearchHit>,
+    /// How many matches were ranked (at most [`CANDIDATES`]).
+    pub total: i64,
+    /// More posts match than were ranked.
+    pub capped: bool,
+}
+
+/// A match: the post's id and its score, higher is better.
+type Candidate = (i32, f64);
 
 /// One page of the posts matching `query` that `viewer` may see (published
-/// ones, and their own drafts), best first, and how many match in all.
+/// ones, and their own drafts), best first, among the newest
+/// [`CANDIDATES`] matches.
 pub fn search(
     conn: &mut DbConnection,
     query: &SearchQuery,
     filter: PostFilter,
     viewer: Option<&User>,
     page: Page,
-) -> AppResult<(Vec<SearchHit>, i64)> {
-    let (found, total) = match conn {
-        DbConnection::Sqlite(c) => sqlite_page(c, query, filter, viewer, page)?,
-        DbConnection::Postgres(_) => postgres_page(conn, query, filter, viewer, page)?,
+) -> AppResult<Found> {
+    let mut candidates = match conn {
+        DbConnection::Sqlite(c) => sqlite_candidates(c, query, filter, viewer)?,
+        DbConnection::Postgres(_) => postgres_candidates(conn, query, filter, viewer)?,
     };
-    let ids: Vec<i32> = found.iter().map(|(id, _)| *id).collect();
-    let mut snippets: std::collections::HashMap<i32, String> = found.into_iter().collect();
+    let capped = candidates.len() as i64 > CANDIDATES;
+    candidates.truncate(CANDIDATES as usize);
+    // Best first; on a tie, the newer post.
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    let ids: Vec<i32> = candidates
+        .iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.per_page as usize)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut snippets: std::collections::HashMap<i32, String> = match conn {
+        _ if ids.is_empty() => Default::default(),
+        DbConnection::Sqlite(c) => sqlite_snippets(c, query, &ids)?,
+        DbConnection::Postgres(_) => postgres_snippets(conn, query, &ids)?,
+    }
+    .into_iter()
+    .collect();
     let hits = Post::find_many(conn, &ids)?
         .into_iter()
         .map(|post| SearchHit {
@@ -140,39 +177,59 @@ pub fn search(
             post,
         })
         .collect();
-    Ok((hits, total))
+    Ok(Found {
+        hits,
+        total: candidates.len() as i64,
+        capped,
+    })
 }
 
-/// SQLite: the FTS5 index `posts_search`, ranked by bm25.
-fn sqlite_page(
+/// SQLite: the newest matches in the FTS5 index `posts_search` (one more
+/// than [`CANDIDATES`], to tell whether there are more), scored by bm25
+/// (lower is better there, so negated).
+fn sqlite_candidates(
     conn: &mut SqliteConnection,
     query: &SearchQuery,
     filter: PostFilter,
     viewer: Option<&User>,
-    page: Page,
-) -> QueryResult<MatchPage> {
-    let matching = || {
-        let found = posts_search::table
-            .inner_join(posts::table)
-            .filter(Matches::new(
-                posts_search::index,
-                query.as_fts().to_owned().into_sql::<Text>(),
-            ))
-            .into_boxed();
-        let found = match filter.author {
-            Some(author) => found.filter(posts::user_id.eq(author)),
-            None => found,
-        };
-        match viewer {
-            Some(viewer) => {
-                found.filter(posts::published.eq(true).or(posts::user_id.eq(viewer.id)))
-            }
-            None => found.filter(posts::published.eq(true)),
-        }
+) -> QueryResult<Vec<Candidate>> {
+    let found = posts_search::table
+        .inner_join(posts::table)
+        .filter(Matches::new(
+            posts_search::index,
+            query.as_fts().to_owned().into_sql::<Text>(),
+        ))
+        .into_boxed();
+    let found = match filter.author {
+        Some(author) => found.filter(posts::user_id.eq(author)),
+        None => found,
     };
-    let found = matching()
+    let found = match viewer {
+        Some(viewer) => found.filter(posts::published.eq(true).or(posts::user_id.eq(viewer.id))),
+        None => found.filter(posts::published.eq(true)),
+    };
+    let rows: Vec<(i32, f64)> = found
+        .select((posts::id, bm25(posts_search::index, 10.0, 1.0)))
+        .order(posts_search::rowid.desc())
+        .limit(CANDIDATES + 1)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, bm25)| (id, -bm25)).collect())
+}
+
+/// SQLite: the snippets of the posts `ids` (found by `query`).
+fn sqlite_snippets(
+    conn: &mut SqliteConnection,
+    query: &SearchQuery,
+    ids: &[i32],
+) -> QueryResult<Vec<(i32, String)>> {
+    posts_search::table
+        .filter(Matches::new(
+            posts_search::index,
+            query.as_fts().to_owned().into_sql::<Text>(),
+        ))
+        .filter(posts_search::rowid.eq_any(ids))
         .select((
-            posts::id,
+            posts_search::rowid,
             snippet(
                 posts_search::index,
                 -1, // the column with the best hits
@@ -182,11 +239,7 @@ fn sqlite_page(
                 24,
             ),
         ))
-        .order((bm25(posts_search::index, 10.0, 1.0), posts::id.desc()))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
-    Ok((found, matching().count().get_result(conn)?))
+        .load(conn)
 }
 
 /// PostgreSQL: the GIN index `posts_search` over this very expression (it
@@ -195,34 +248,51 @@ fn sqlite_page(
 const PG_DOCUMENT: &str = "(setweight(to_tsvector('portfolio_search', posts.title), 'A') \
      || setweight(to_tsvector('portfolio_search', posts.content), 'B'))";
 
-/// PostgreSQL: `plainto_tsquery` over the GIN index, ranked by `ts_rank`.
-/// Only constant SQL is spelled out here; the words are a bound parameter.
-/// (It runs on the [`DbConnection`] so as to share [`Post::listable`].)
-fn postgres_page(
+/// PostgreSQL: the newest matches over the GIN index (one more than
+/// [`CANDIDATES`]), scored by `ts_rank`. Only constant SQL is spelled out
+/// here; the words are a bound parameter. (It runs on the [`DbConnection`]
+/// so as to share [`Post::listable`].)
+fn postgres_candidates(
     conn: &mut DbConnection,
     query: &SearchQuery,
     filter: PostFilter,
     viewer: Option<&User>,
-    page: Page,
-) -> QueryResult<MatchPage> {
+) -> QueryResult<Vec<Candidate>> {
     let words = || query.as_plain().to_owned();
-    let matches = || {
-        sql::<Bool>(&format!(
-            "{PG_DOCUMENT} @@ plainto_tsquery('portfolio_search', "
-        ))
-        .bind::<Text, _>(words())
-        .sql(")")
-    };
+    let matches = sql::<Bool>(&format!(
+        "{PG_DOCUMENT} @@ plainto_tsquery('portfolio_search', "
+    ))
+    .bind::<Text, _>(words())
+    .sql(")");
     // Weights {D, C, B, A}: a title ('A') hit counts ten times a content one.
     let rank = sql::<Float>(&format!(
         "ts_rank('{{0, 0, 0.1, 1}}', {PG_DOCUMENT}, plainto_tsquery('portfolio_search', "
     ))
     .bind::<Text, _>(words())
     .sql("))");
-    // Like FTS5's snippet of "the column with the best hits": the whole
-    // title when the words are all in it, else a fragment of the content.
-    // PostgreSQL's parser takes `<b>` for an HTML tag and leaves it out: `<`
-    // goes in as LESS_THAN and comes back out in `highlight`.
+    let rows: Vec<(i32, f32)> = Post::listable(filter, viewer)
+        .filter(matches)
+        .select((posts::id, rank))
+        .order(posts::id.desc())
+        .limit(CANDIDATES + 1)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, rank)| (id, rank.into()))
+        .collect())
+}
+
+/// PostgreSQL: the headlines of the posts `ids` (found by `query`). Like
+/// FTS5's snippet of "the column with the best hits": the whole title when
+/// the words are all in it, else a fragment of the content. PostgreSQL's
+/// parser takes `<b>` for an HTML tag and leaves it out: `<` goes in as
+/// LESS_THAN and comes back out in `highlight`.
+fn postgres_snippets(
+    conn: &mut DbConnection,
+    query: &SearchQuery,
+    ids: &[i32],
+) -> QueryResult<Vec<(i32, String)>> {
+    let words = || query.as_plain().to_owned();
     let marks = format!("StartSel={HIT_OPEN}, StopSel={HIT_CLOSE}");
     let title_options = format!("'{marks}, HighlightAll=true'");
     let content_options = format!("'{marks}, MaxWords=24, MinWords=12'");
@@ -235,18 +305,10 @@ fn postgres_page(
     .sql(&format!("), {title_options}) ELSE ts_headline('portfolio_search', replace(posts.content, '<', '{LESS_THAN}'), plainto_tsquery('portfolio_search', "))
     .bind::<Text, _>(words())
     .sql(&format!("), {content_options}) END"));
-    let found = Post::listable(filter, viewer)
-        .filter(matches())
+    posts::table
+        .filter(posts::id.eq_any(ids))
         .select((posts::id, headline))
-        .order((rank.desc(), posts::id.desc()))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
-    let total = Post::listable(filter, viewer)
-        .filter(matches())
-        .count()
-        .get_result(conn)?;
-    Ok((found, total))
+        .load(conn)
 }
 
 /// Escapes a snippet for HTML and turns the hit markers into `<mark>`s.

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Deserializer};
 
 use super::fields::{BirthDate, Email, Password, PersonName, Uid};
-use super::{now, Checker, Page, Role};
-use crate::db::schema::{api_tokens, posts, sessions, users};
+use super::page::{Cursor, Position, Slice, Window};
+use super::{now, Checker, Role};
+use crate::db::schema::{api_tokens, posts, sessions, user_totals, users};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult, FieldErrors};
 
@@ -22,6 +23,9 @@ pub struct User {
     pub role: Role,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Kept by triggers on `posts` (migration 000009): never written here.
+    pub published_posts: i32,
+    pub draft_posts: i32,
 }
 
 // By hand, to keep the password hash out of every log line.
@@ -278,8 +282,13 @@ impl User {
             .optional()?)
     }
 
+    /// How many accounts there are (kept by triggers in `user_totals`).
     pub fn count(conn: &mut DbConnection) -> AppResult<i64> {
-        Ok(users::table.count().get_result(conn)?)
+        let total: Option<i32> = user_totals::table
+            .select(user_totals::users)
+            .first(conn)
+            .optional()?;
+        Ok(total.map_or(0, i64::from))
     }
 
     fn admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
@@ -357,37 +366,66 @@ impl User {
         })
     }
 
-    /// The number of published posts by this user.
-    pub fn post_count(conn: &mut DbConnection, id: i32) -> AppResult<i64> {
-        Ok(posts::table
-            .filter(posts::user_id.eq(id))
-            .filter(posts::published.eq(true))
-            .count()
-            .get_result(conn)?)
-    }
-
-    /// One page of accounts, each with its published post count, in `order`;
-    /// and the number of accounts in all.
-    pub fn list_with_post_counts(
+    /// One slice of the accounts in `order`, and the number of accounts in
+    /// all. Each order reads an index in order from the slice's position:
+    /// the cost is the slice, however many accounts there are.
+    pub fn list(
         conn: &mut DbConnection,
-        page: Page,
+        slice: Slice,
         order: UserOrder,
-    ) -> AppResult<(Vec<(User, i64)>, i64)> {
-        let post_count = diesel::dsl::count(posts::id.nullable());
+    ) -> AppResult<(Window<User>, i64)> {
+        use users::{id, published_posts as posts};
         let query = users::table
-            .left_join(posts::table.on(posts::user_id.eq(users::id).and(posts::published.eq(true))))
-            .group_by(users::id)
-            .select((User::as_select(), post_count))
-            .limit(page.limit())
-            .offset(page.offset());
-        let rows = match order {
-            UserOrder::Oldest => query.order(users::id.asc()).load(conn)?,
-            UserOrder::MostPosts => query
-                .order((post_count.desc(), users::id.asc()))
-                .load(conn)?,
+            .select(User::as_select())
+            .limit(slice.fetch())
+            .into_boxed();
+        let query = match (order, slice.position) {
+            (UserOrder::Oldest, Position::Number(_)) => query.order(id.asc()),
+            (UserOrder::Oldest, Position::After(at)) => query.filter(id.gt(at.id)).order(id.asc()),
+            (UserOrder::Oldest, Position::Before(at)) => {
+                query.filter(id.lt(at.id)).order(id.desc())
+            }
+            // Most posts first, ties by age: `users_published_posts`. The
+            // range (`<=`) bounds the index walk; the rest breaks the tie.
+            (UserOrder::MostPosts, Position::Number(_)) => query.order((posts.desc(), id.asc())),
+            (UserOrder::MostPosts, Position::After(at)) => {
+                let count = clamp_count(at.key);
+                query
+                    .filter(posts.le(count).and(posts.lt(count).or(id.gt(at.id))))
+                    .order((posts.desc(), id.asc()))
+            }
+            (UserOrder::MostPosts, Position::Before(at)) => {
+                let count = clamp_count(at.key);
+                query
+                    .filter(posts.ge(count).and(posts.gt(count).or(id.lt(at.id))))
+                    .order((posts.asc(), id.desc()))
+            }
         };
-        Ok((rows, User::count(conn)?))
+        let query = match slice.position {
+            Position::Number(number) => query.offset(
+                super::Page {
+                    number,
+                    per_page: slice.per_page,
+                }
+                .offset(),
+            ),
+            _ => query,
+        };
+        let rows = query.load(conn)?;
+        let window = slice.window(rows, |user: &User| Cursor {
+            key: match order {
+                UserOrder::Oldest => user.id.into(),
+                UserOrder::MostPosts => user.published_posts.into(),
+            },
+            id: user.id,
+        });
+        Ok((window, User::count(conn)?))
     }
+}
+
+/// A cursor's count as the column's type (a forged one may be anything).
+fn clamp_count(key: i64) -> i32 {
+    key.clamp(i32::MIN.into(), i32::MAX.into()) as i32
 }
 
 /// How account listings are sorted.
@@ -397,4 +435,19 @@ pub enum UserOrder {
     Oldest,
     /// Most published posts first.
     MostPosts,
+}
+
+impl UserOrder {
+    /// `sort` as the client wrote it: absent for the oldest first, `posts`
+    /// for the most posts first.
+    pub fn parse(sort: Option<&str>) -> AppResult<UserOrder> {
+        match sort.map(str::trim) {
+            None | Some("") => Ok(UserOrder::Oldest),
+            Some("posts") => Ok(UserOrder::MostPosts),
+            Some(_) => Err(AppError::invalid_field(
+                "sort",
+                "must be `posts` (most posts first), or absent (oldest first)",
+            )),
+        }
+    }
 }

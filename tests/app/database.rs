@@ -627,13 +627,13 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         &mut target,
         Default::default(),
         None,
-        portfolio::models::Page::parse(None, None).unwrap(),
+        portfolio::models::page::Slice::first(20),
     )
     .unwrap();
     assert_eq!(total, published);
     let word = exported.posts[0].title.split_whitespace().next().unwrap();
     let query = portfolio::models::search::SearchQuery::parse(word).unwrap();
-    let (hits, _) = portfolio::models::search::search(
+    let found = portfolio::models::search::search(
         &mut target,
         &query,
         Default::default(),
@@ -641,7 +641,7 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         portfolio::models::Page::parse(None, None).unwrap(),
     )
     .unwrap();
-    assert!(!hits.is_empty(), "{word} is found after the import");
+    assert!(!found.hits.is_empty(), "{word} is found after the import");
 
     // New rows get new ids.
     let new = SignUp {

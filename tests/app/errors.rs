@@ -146,9 +146,18 @@ async fn bad_page_numbers_are_422s_not_500s() {
         );
         assert_eq!(reply.body["error"]["status"], 422);
     }
+    // Numbered pages go as deep as is cheap; past the end of a short list
+    // they are empty, past the cheap depth a 422 that says what to use.
+    let empty = app.get("/api/posts?page=51", None).await;
+    assert_eq!(empty.status, Status::Ok);
+    assert_eq!(empty.body["items"], json!([]));
     let far = app.get("/api/posts?page=4000000000", None).await;
-    assert_eq!(far.status, Status::Ok);
-    assert_eq!(far.body["items"], json!([]));
+    assert_eq!(far.status, Status::UnprocessableEntity);
+    assert!(
+        far.field_error("page").unwrap().contains("next"),
+        "{:?}",
+        far.body
+    );
 }
 
 #[rocket::async_test]

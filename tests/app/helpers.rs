@@ -242,6 +242,8 @@ impl TestApp {
                 String,
                 chrono::NaiveDateTime,
                 chrono::NaiveDateTime,
+                i32,
+                i32,
             )>(&mut conn)
             .unwrap()
             .into_iter()

@@ -11,8 +11,9 @@ use crate::auth::{CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::images::{self, Uploads};
+use crate::models::page::{Position, Slice};
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
-use crate::models::post_views::{self, ViewCounter};
+use crate::models::post_views::{self, TrendingBoard, ViewCounter};
 use crate::models::search::{self, SearchQuery};
 use crate::models::{Page, Post};
 
@@ -29,19 +30,30 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `GET /api/posts?page&per_page&user&q`: newest first; published posts plus
-/// the caller's own drafts; `user=<id>` keeps one author's; `q` searches
-/// titles and content instead, best match first, each with a snippet.
-#[get("/posts?<page>&<per_page>&<user>&<q>")]
+/// `GET /api/posts?page&after&before&per_page&user&q`: newest first;
+/// published posts plus the caller's own drafts; `user=<id>` keeps one
+/// author's. `page` numbers the first pages; `next` and `prev` links go on
+/// with cursors (`after`, `before`) as deep as the list goes. `q` searches
+/// titles and content instead, best match first, each with a snippet, in
+/// numbered pages over the newest matches (`total_capped` when more match).
+#[get("/posts?<page>&<after>&<before>&<per_page>&<user>&<q>")]
+#[allow(clippy::too_many_arguments)]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
     page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
     per_page: Option<String>,
     user: Option<String>,
     q: Option<String>,
 ) -> AppResult<Json<Paginated<PostView>>> {
-    let page = Page::parse(page.as_deref(), per_page.as_deref())?;
+    let slice = Slice::parse(
+        page.as_deref(),
+        after.as_deref(),
+        before.as_deref(),
+        per_page.as_deref(),
+    )?;
     let author = match user.as_deref().map(str::trim) {
         None => None,
         Some(raw) => Some(
@@ -50,28 +62,12 @@ async fn list(
         ),
     };
     let filter = PostFilter { author };
-    let (items, total) = match q.as_deref() {
-        None => {
-            let (posts, total) = db
-                .read(move |conn| Post::list(conn, filter, viewer.user(), page))
-                .await?;
-            (posts.into_iter().map(PostView::from).collect(), total)
-        }
-        // Nothing searchable (blank, or only punctuation): nothing found.
-        Some(typed) => match SearchQuery::parse(typed) {
-            None => (Vec::new(), 0),
-            Some(query) => {
-                let (hits, total) = db
-                    .read_slow(move |conn| {
-                        search::search(conn, &query, filter, viewer.user(), page)
-                    })
-                    .await?;
-                (hits.into_iter().map(PostView::from).collect(), total)
-            }
-        },
-    };
-    Ok(Json(Paginated::new(items, page, total, |n| {
-        let mut link = format!("/api/posts?page={n}&per_page={}", page.per_page);
+    let link = |position: Position| {
+        let mut link = format!(
+            "/api/posts?{}&per_page={}",
+            position.query(),
+            slice.per_page
+        );
         if let Some(author) = author {
             link.push_str(&format!("&user={author}"));
         }
@@ -79,24 +75,62 @@ async fn list(
             link.push_str(&format!("&q={}", RawStr::new(typed).percent_encode()));
         }
         link
-    })))
+    };
+    let Some(typed) = q.as_deref() else {
+        let (window, total) = db
+            .read(move |conn| Post::list(conn, filter, viewer.user(), slice))
+            .await?;
+        return Ok(Json(Paginated::new(
+            window.map(PostView::from),
+            total,
+            link,
+        )));
+    };
+    let Position::Number(number) = slice.position else {
+        return Err(AppError::invalid_field(
+            "after",
+            "search results are paged by number (`page`), not by cursor",
+        ));
+    };
+    let page = Page {
+        number,
+        per_page: slice.per_page,
+    };
+    // Nothing searchable (blank, or only punctuation): nothing found.
+    let found = match SearchQuery::parse(typed) {
+        None => None,
+        Some(query) => Some(
+            db.read_slow(move |conn| search::search(conn, &query, filter, viewer.user(), page))
+                .await?,
+        ),
+    };
+    let (hits, total, capped) = found.map_or((Vec::new(), 0, false), |found| {
+        (found.hits, found.total, found.capped)
+    });
+    let items = hits.into_iter().map(PostView::from).collect();
+    Ok(Json(Paginated {
+        total_capped: capped,
+        ..Paginated::new(page.window(items, total), total, link)
+    }))
 }
 
 /// `GET /api/posts/trending?limit`: the most viewed published posts of the
 /// last seven days (default 10, at most 50), each with `recent_views`.
 #[get("/posts/trending?<limit>")]
-async fn trending(db: Db<'_>, limit: Option<String>) -> AppResult<Json<TrendingPage>> {
+async fn trending(
+    db: Db<'_>,
+    board: &State<TrendingBoard>,
+    limit: Option<String>,
+) -> AppResult<Json<TrendingPage>> {
     let limit = match limit.as_deref().map(str::trim) {
         None => 10,
         Some(raw) => raw
-            .parse::<i64>()
+            .parse::<usize>()
             .ok()
             .filter(|n| (1..=50).contains(n))
             .ok_or_else(|| AppError::invalid_field("limit", "must be a number from 1 to 50"))?,
     };
-    let hot = db
-        .read_slow(move |conn| post_views::trending(conn, post_views::today(), limit))
-        .await?;
+    let hot = crate::routes::trending::top(&db, board, limit).await?;
     Ok(Json(TrendingPage {
         days: post_views::TRENDING_DAYS,
         items: hot.into_iter().map(TrendingView::from).collect(),

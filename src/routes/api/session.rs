@@ -15,7 +15,6 @@ use crate::auth::{session, CurrentUser, Viewer};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::models::User;
 
 pub fn routes() -> Vec<Route> {
     routes![log_in, log_out, me]
@@ -51,9 +50,7 @@ async fn log_in(
     )
     .await?;
     session::set_cookie(cookies, token, settings);
-    let user_id = user.id;
-    let count = db.read(move |conn| User::post_count(conn, user_id)).await?;
-    Ok(Json(UserView::new(&user, count, Some(&user))))
+    Ok(Json(UserView::new(&user, Some(&user))))
 }
 
 /// `DELETE /api/session`: log out. Ends the session on the server, so its
@@ -73,12 +70,6 @@ async fn log_out(
 
 /// `GET /api/me`: the logged-in account, with its email.
 #[get("/me")]
-async fn me(current: CurrentUser, db: Db<'_>) -> AppResult<Json<UserView>> {
-    let id = current.user.id;
-    let count = db.read(move |conn| User::post_count(conn, id)).await?;
-    Ok(Json(UserView::new(
-        &current.user,
-        count,
-        Some(&current.user),
-    )))
+async fn me(current: CurrentUser) -> Json<UserView> {
+    Json(UserView::new(&current.user, Some(&current.user)))
 }

@@ -11,8 +11,9 @@ use crate::auth::{session, CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::images::Uploads;
+use crate::models::page::Slice;
 use crate::models::user::{SignUp, UserPatch};
-use crate::models::{Page, User, UserOrder};
+use crate::models::{User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
     routes![create, list, show, update, remove]
@@ -23,41 +24,51 @@ pub fn routes() -> Vec<Route> {
 #[post("/users", data = "<form>")]
 async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserView>>> {
     let user = accounts::sign_up(&db, &body(form)?).await?;
-    let view = UserView::new(&user, 0, Some(&user));
+    let view = UserView::new(&user, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
 }
 
-/// `GET /api/users?page&per_page`: accounts, oldest first, with their
-/// published post counts.
-#[get("/users?<page>&<per_page>")]
+/// `GET /api/users?page&after&before&per_page&sort`: accounts with their
+/// published post counts, oldest first (`sort=posts`: most posts first).
+/// `page` numbers the first pages; `next` and `prev` links go on with
+/// cursors (`after`, `before`).
+#[get("/users?<page>&<after>&<before>&<per_page>&<sort>")]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
     page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
     per_page: Option<String>,
+    sort: Option<String>,
 ) -> AppResult<Json<Paginated<UserView>>> {
-    let page = Page::parse(page.as_deref(), per_page.as_deref())?;
-    let (rows, total) = db
-        .read(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
-        .await?;
-    let items = rows
-        .iter()
-        .map(|(user, count)| UserView::new(user, *count, viewer.user()))
-        .collect();
-    Ok(Json(Paginated::new(items, page, total, |n| {
-        format!("/api/users?page={n}&per_page={}", page.per_page)
+    let slice = Slice::parse(
+        page.as_deref(),
+        after.as_deref(),
+        before.as_deref(),
+        per_page.as_deref(),
+    )?;
+    let order = UserOrder::parse(sort.as_deref())?;
+    let (window, total) = db.read(move |conn| User::list(conn, slice, order)).await?;
+    let window = window.map(|user| UserView::new(&user, viewer.user()));
+    Ok(Json(Paginated::new(window, total, |position| {
+        let mut link = format!(
+            "/api/users?{}&per_page={}",
+            position.query(),
+            slice.per_page
+        );
+        if order == UserOrder::MostPosts {
+            link.push_str("&sort=posts");
+        }
+        link
     })))
 }
 
 /// `GET /api/users/<id>`: one account; its email only for itself and admins.
 #[get("/users/<id>")]
 async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserView>> {
-    let (user, count) = db
-        .read(move |conn| {
-            Ok::<_, crate::error::AppError>((User::find(conn, id)?, User::post_count(conn, id)?))
-        })
-        .await?;
-    Ok(Json(UserView::new(&user, count, viewer.user())))
+    let user = db.read(move |conn| User::find(conn, id)).await?;
+    Ok(Json(UserView::new(&user, viewer.user())))
 }
 
 /// `PATCH /api/users/<id>`: change name, email, dob, password (with
@@ -70,8 +81,7 @@ async fn update(
     patch: JsonBody<UserPatch>,
 ) -> AppResult<Json<UserView>> {
     let user = accounts::update(&db, &actor, id, body(patch)?).await?;
-    let count = db.read(move |conn| User::post_count(conn, id)).await?;
-    Ok(Json(UserView::new(&user, count, Some(&actor.user))))
+    Ok(Json(UserView::new(&user, Some(&actor.user))))
 }
 
 /// `DELETE /api/users/<id>`: delete an account and its posts. Self or admin.

@@ -3,9 +3,10 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use crate::models::page::{Position, Window};
 use crate::models::post_views::Trending;
 use crate::models::search::SearchHit;
-use crate::models::{Page, PostWithAuthor, Role, User};
+use crate::models::{PostWithAuthor, Role, User};
 
 /// Stored timestamps are UTC; say so in the JSON (`...Z`).
 fn utc(time: NaiveDateTime) -> DateTime<Utc> {
@@ -29,7 +30,7 @@ pub struct UserView {
 }
 
 impl UserView {
-    pub fn new(user: &User, post_count: i64, viewer: Option<&User>) -> Self {
+    pub fn new(user: &User, viewer: Option<&User>) -> Self {
         UserView {
             id: user.id,
             uid: user.uid.clone(),
@@ -40,7 +41,7 @@ impl UserView {
             role: user.role,
             created_at: utc(user.created_at),
             updated_at: utc(user.updated_at),
-            post_count,
+            post_count: user.published_posts.into(),
         }
     }
 }
@@ -126,28 +127,35 @@ impl From<PostWithAuthor> for PostView {
     }
 }
 
-/// One page of a listing, with links to its neighbours.
+/// One slice of a listing, with links to its neighbours.
 #[derive(Debug, Serialize)]
 pub struct Paginated<T> {
     pub items: Vec<T>,
-    pub page: u32,
+    /// The page number, when the slice was asked for by number (`page`);
+    /// `null` when by cursor (`after`, `before`).
+    pub page: Option<u32>,
     pub per_page: u32,
     pub total: i64,
+    /// Search only: more posts match than were ranked, and `total` counts
+    /// those ranked (see `models::search::CANDIDATES`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
     pub next: Option<String>,
     pub prev: Option<String>,
 }
 
 impl<T> Paginated<T> {
-    /// `link` builds the URL of another page number, keeping the listing's
-    /// other query parameters.
-    pub fn new(items: Vec<T>, page: Page, total: i64, link: impl Fn(u32) -> String) -> Self {
+    /// `link` builds the URL that asks for a position, keeping the
+    /// listing's other query parameters.
+    pub fn new(window: Window<T>, total: i64, link: impl Fn(Position) -> String) -> Self {
         Paginated {
-            items,
-            page: page.number,
-            per_page: page.per_page,
+            page: window.number,
+            per_page: window.per_page,
             total,
-            next: page.has_next(total).then(|| link(page.number + 1)),
-            prev: page.has_prev().then(|| link(page.number - 1)),
+            total_capped: false,
+            next: window.next.map(&link),
+            prev: window.prev.map(&link),
+            items: window.items,
         }
     }
 }

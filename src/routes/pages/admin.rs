@@ -6,13 +6,13 @@ use rocket::{get, post, routes, FromForm, Route};
 use serde_json::json;
 
 use super::views::UserCard;
-use super::{done, pager, refused, Layout, PageResponse, PageResult};
+use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::accounts;
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::models::user::UserPatch;
-use crate::models::{Page, User, UserOrder};
+use crate::models::{User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
     routes![users, change_role]
@@ -26,27 +26,28 @@ fn require_admin(actor: &CurrentUser) -> AppResult<()> {
     }
 }
 
-/// `GET /admin/users?page`
-#[get("/admin/users?<page>")]
+/// `GET /admin/users?page|after|before`
+#[get("/admin/users?<paging..>")]
 async fn users(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
     uri: &Origin<'_>,
-    page: Option<String>,
+    paging: Paging,
 ) -> PageResult {
     require_admin(&actor)?;
-    let page = Page::parse(page.as_deref(), Some("50"))?;
-    let (rows, total) = db
-        .read(move |conn| User::list_with_post_counts(conn, page, UserOrder::Oldest))
+    let slice = paging.slice(50)?;
+    let (window, total) = db
+        .read(move |conn| User::list(conn, slice, UserOrder::Oldest))
         .await?;
-    let users: Vec<UserCard> = rows
+    let users: Vec<UserCard> = window
+        .items
         .iter()
-        .map(|(user, count)| UserCard::new(user, *count, Some(&actor.user)))
+        .map(|user| UserCard::new(user, Some(&actor.user)))
         .collect();
     Ok(PageResponse::Page(layout.render(
         "admin/users",
-        json!({"users": users, "pager": pager(uri, page, total)}),
+        json!({"users": users, "pager": pager(uri, &window, total)}),
     )))
 }
 

@@ -1,49 +1,46 @@
 //! The home page.
 
 use rocket::http::uri::Origin;
-use rocket::{get, routes, Route};
+use rocket::{get, routes, Route, State};
 use serde_json::{json, Value};
 
 use super::views::{PostCard, UserCard};
-use super::{pager, Layout, PageResponse, PageResult};
+use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
+use crate::models::page::Slice;
 use crate::models::post::PostFilter;
-use crate::models::post_views;
-use crate::models::{Page, Post, User, UserOrder};
+use crate::models::post_views::{self, TrendingBoard};
+use crate::models::{Post, User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
     routes![home]
 }
 
-/// `GET /?page`: the newest posts, this week's most viewed, and the people
-/// who wrote the most.
-#[get("/?<page>")]
+/// `GET /?page|after|before`: the newest posts, this week's most viewed,
+/// and the people who wrote the most. Each block reads only what it shows.
+#[get("/?<paging..>")]
 async fn home(
     layout: Layout<'_>,
     db: Db<'_>,
+    board: &State<TrendingBoard>,
     uri: &Origin<'_>,
-    page: Option<String>,
+    paging: Paging,
 ) -> PageResult {
-    let page = Page::parse(page.as_deref(), Some("10"))?;
+    let slice = paging.slice(10)?;
     let viewer = layout.viewer.clone();
-    let (posts, total, writers) = db
+    let (window, total, writers) = db
         .read(move |conn| {
-            let (posts, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), page)?;
-            let top = Page {
-                number: 1,
-                per_page: 5,
-            };
-            let (writers, _) = User::list_with_post_counts(conn, top, UserOrder::MostPosts)?;
-            Ok((posts, total, writers))
+            let (window, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), slice)?;
+            let (writers, _) = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
+            Ok((window, total, writers))
         })
         .await?;
-    let trending = db
-        .read_slow(|conn| post_views::trending(conn, post_views::today(), 5))
-        .await?;
-    let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
+    let trending = crate::routes::trending::top(&db, board, 5).await?;
+    let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
     let writers: Vec<UserCard> = writers
+        .items
         .iter()
-        .map(|(user, count)| UserCard::new(user, *count, None))
+        .map(|user| UserCard::new(user, None))
         .collect();
     let trending: Vec<Value> = trending
         .iter()
@@ -56,7 +53,7 @@ async fn home(
             "writers": writers,
             "trending": trending,
             "trending_days": post_views::TRENDING_DAYS,
-            "pager": pager(uri, page, total),
+            "pager": pager(uri, &window, total),
         }),
     )))
 }

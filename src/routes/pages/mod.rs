@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 use crate::auth::{csrf, Viewer};
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::models::{Page, User};
+use crate::models::page::{Page, Position, Slice, Window};
+use crate::models::User;
 
 pub fn routes() -> Vec<Route> {
     [
@@ -196,30 +197,65 @@ pub fn local_path(next: Option<&str>) -> String {
     }
 }
 
-/// Links to the neighbouring pages of a listing, keeping the request's
-/// other query parameters.
-pub fn pager(uri: &Origin<'_>, page: Page, total: i64) -> Value {
-    let link = |number: u32| {
+/// Where a listing page starts, as its query says: `page=N` near the
+/// start, `after=` or `before=` (cursors from the pager's links) anywhere.
+#[derive(rocket::FromForm, Debug, Default)]
+pub struct Paging {
+    page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+impl Paging {
+    /// The slice of `per_page` items asked for (422 for a bad one).
+    pub fn slice(&self, per_page: u32) -> Result<Slice, AppError> {
+        Slice::parse(
+            self.page.as_deref(),
+            self.after.as_deref(),
+            self.before.as_deref(),
+            Some(&per_page.to_string()),
+        )
+    }
+
+    /// A numbered page, for listings read by number only (search).
+    pub fn page(&self, per_page: u32) -> Result<Page, AppError> {
+        if self.after.is_some() || self.before.is_some() {
+            return Err(AppError::invalid_field(
+                "page",
+                "search results are paged by number, not by cursor",
+            ));
+        }
+        Page::parse(self.page.as_deref(), Some(&per_page.to_string()))
+    }
+}
+
+/// Links to the neighbouring slices of a listing, keeping the request's
+/// other query parameters; the page number when it was asked for by one.
+pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Value {
+    let link = |position: Position| {
         let mut params: Vec<String> = uri
             .query()
             .map(|query| {
                 query
                     .raw_segments()
-                    .filter(|segment| !segment.as_str().starts_with("page="))
+                    .filter(|segment| {
+                        let name = segment.as_str().split('=').next().unwrap_or("");
+                        !matches!(name, "page" | "after" | "before")
+                    })
                     .map(|segment| segment.as_str().to_owned())
                     .collect()
             })
             .unwrap_or_default();
-        params.insert(0, format!("page={number}"));
+        params.insert(0, position.query());
         format!("{}?{}", uri.path(), params.join("&"))
     };
-    let pages = ((total.max(0) as u64).div_ceil(u64::from(page.per_page))).max(1);
+    let pages = ((total.max(0) as u64).div_ceil(u64::from(window.per_page))).max(1);
     json!({
-        "page": page.number,
+        "page": window.number,
         "pages": pages,
         "total": total,
-        "prev": page.has_prev().then(|| link(page.number - 1)),
-        "next": page.has_next(total).then(|| link(page.number + 1)),
+        "prev": window.prev.map(link),
+        "next": window.next.map(link),
     })
 }
 

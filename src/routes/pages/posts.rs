@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::views::{post_page, PostCard};
-use super::{done, form_error, pager, Layout, PageResponse, PageResult, TokenForm};
+use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging, TokenForm};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -31,23 +31,18 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `GET /posts?page`: newest first.
-#[get("/posts?<page>")]
-async fn list(
-    layout: Layout<'_>,
-    db: Db<'_>,
-    uri: &Origin<'_>,
-    page: Option<String>,
-) -> PageResult {
-    let page = Page::parse(page.as_deref(), None)?;
+/// `GET /posts?page|after|before`: newest first.
+#[get("/posts?<paging..>")]
+async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) -> PageResult {
+    let slice = paging.slice(Page::DEFAULT_PER_PAGE)?;
     let viewer = layout.viewer.clone();
-    let (posts, total) = db
-        .read(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), page))
+    let (window, total) = db
+        .read(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), slice))
         .await?;
-    let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
+    let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
     Ok(PageResponse::Page(layout.render(
         "posts/list",
-        json!({"posts": posts, "pager": pager(uri, page, total)}),
+        json!({"posts": posts, "pager": pager(uri, &window, total)}),
     )))
 }
 

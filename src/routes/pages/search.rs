@@ -5,7 +5,7 @@ use rocket::{get, routes, Route};
 use serde_json::json;
 
 use super::views::PostCard;
-use super::{pager, Layout, PageResponse, PageResult};
+use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::models::post::PostFilter;
 use crate::models::search::{self, SearchQuery};
@@ -17,34 +17,38 @@ pub fn routes() -> Vec<Route> {
 
 /// `GET /search?q&page`: the form, and the posts matching `q`, best first,
 /// with the matching words highlighted. Any text is a valid `q`.
-#[get("/search?<q>&<page>")]
+#[get("/search?<q>&<paging..>")]
 async fn search_page(
     layout: Layout<'_>,
     db: Db<'_>,
     uri: &Origin<'_>,
     q: Option<String>,
-    page: Option<String>,
+    paging: Paging,
 ) -> PageResult {
-    let page = Page::parse(page.as_deref(), None)?;
+    let page = paging.page(Page::DEFAULT_PER_PAGE)?;
     let typed = q.unwrap_or_default();
-    let (hits, total) = match SearchQuery::parse(&typed) {
-        None => (Vec::new(), 0),
+    let (hits, total, capped) = match SearchQuery::parse(&typed) {
+        None => (Vec::new(), 0, false),
         Some(query) => {
             let viewer = layout.viewer.clone();
-            db.read_slow(move |conn| {
-                search::search(conn, &query, PostFilter::default(), viewer.as_ref(), page)
-            })
-            .await?
+            let found = db
+                .read_slow(move |conn| {
+                    search::search(conn, &query, PostFilter::default(), viewer.as_ref(), page)
+                })
+                .await?;
+            (found.hits, found.total, found.capped)
         }
     };
     let posts: Vec<PostCard> = hits.iter().map(PostCard::from).collect();
+    let window = page.window(posts, total);
     Ok(PageResponse::Page(layout.render(
         "posts/search",
         json!({
             "q": typed,
             "searched": !typed.trim().is_empty(),
-            "posts": posts,
-            "pager": pager(uri, page, total),
+            "posts": window.items,
+            "capped": capped,
+            "pager": pager(uri, &window, total),
         }),
     )))
 }

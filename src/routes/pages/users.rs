@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::views::{PostCard, UserCard};
-use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, TokenForm};
+use super::{
+    done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging, TokenForm,
+};
 use crate::accounts;
 use crate::auth::{csrf, session, CurrentUser};
 use crate::db::Db;
@@ -30,66 +32,61 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `GET /users?page&sort`: everyone, with their post counts; `sort=posts`
-/// puts the most prolific first.
-#[get("/users?<page>&<sort>")]
+/// `GET /users?sort&page|after|before`: everyone, with their post counts;
+/// `sort=posts` puts the most prolific first.
+#[get("/users?<sort>&<paging..>")]
 async fn list(
     layout: Layout<'_>,
     db: Db<'_>,
     uri: &Origin<'_>,
-    page: Option<String>,
     sort: Option<String>,
+    paging: Paging,
 ) -> PageResult {
-    let page = Page::parse(page.as_deref(), None)?;
-    let order = match sort.as_deref() {
-        Some("posts") => UserOrder::MostPosts,
-        _ => UserOrder::Oldest,
-    };
-    let (rows, total) = db
-        .read(move |conn| User::list_with_post_counts(conn, page, order))
-        .await?;
-    let users: Vec<UserCard> = rows
+    let slice = paging.slice(Page::DEFAULT_PER_PAGE)?;
+    let order = UserOrder::parse(sort.as_deref())?;
+    let (window, total) = db.read(move |conn| User::list(conn, slice, order)).await?;
+    let users: Vec<UserCard> = window
+        .items
         .iter()
-        .map(|(user, count)| UserCard::new(user, *count, layout.viewer.as_ref()))
+        .map(|user| UserCard::new(user, layout.viewer.as_ref()))
         .collect();
     Ok(PageResponse::Page(layout.render(
         "users/list",
-        json!({"users": users, "sort": sort, "pager": pager(uri, page, total)}),
+        json!({"users": users, "sort": sort, "pager": pager(uri, &window, total)}),
     )))
 }
 
-/// `GET /users/<id>?page`: a profile and its posts.
-#[get("/users/<id>?<page>")]
+/// `GET /users/<id>?page|after|before`: a profile and its posts.
+#[get("/users/<id>?<paging..>")]
 async fn profile(
     layout: Layout<'_>,
     db: Db<'_>,
     uri: &Origin<'_>,
     id: i32,
-    page: Option<String>,
+    paging: Paging,
 ) -> PageResult {
-    let page = Page::parse(page.as_deref(), Some("10"))?;
+    let slice = paging.slice(10)?;
     let viewer = layout.viewer.clone();
-    let (user, count, posts, total) = db
+    let (user, window, total) = db
         .read(move |conn| {
             let user = User::find(conn, id)?;
-            let count = User::post_count(conn, id)?;
             let filter = PostFilter { author: Some(id) };
-            let (posts, total) = Post::list(conn, filter, viewer.as_ref(), page)?;
-            Ok((user, count, posts, total))
+            let (window, total) = Post::list(conn, filter, viewer.as_ref(), slice)?;
+            Ok((user, window, total))
         })
         .await?;
     let can_manage = layout
         .viewer
         .as_ref()
         .is_some_and(|v| user.can_be_managed_by(v));
-    let posts: Vec<PostCard> = posts.iter().map(PostCard::from).collect();
+    let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
     Ok(PageResponse::Page(layout.render(
         "users/show",
         json!({
-            "user": UserCard::new(&user, count, layout.viewer.as_ref()),
+            "user": UserCard::new(&user, layout.viewer.as_ref()),
             "can_manage": can_manage,
             "posts": posts,
-            "pager": pager(uri, page, total),
+            "pager": pager(uri, &window, total),
         }),
     )))
 }
@@ -209,10 +206,9 @@ async fn change_password(
 #[get("/users/<id>/delete")]
 async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    let count = db.read(move |conn| User::post_count(conn, id)).await?;
     Ok(PageResponse::Page(layout.render(
         "users/delete",
-        json!({"user": UserCard::new(&user, count, Some(&actor.user)), "own": actor.user.id == id}),
+        json!({"user": UserCard::new(&user, Some(&actor.user)), "own": actor.user.id == id}),
     )))
 }
 

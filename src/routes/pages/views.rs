@@ -86,7 +86,7 @@ pub struct UserCard {
 }
 
 impl UserCard {
-    pub fn new(user: &User, post_count: i64, viewer: Option<&User>) -> Self {
+    pub fn new(user: &User, viewer: Option<&User>) -> Self {
         UserCard {
             id: user.id,
             uid: user.uid.clone(),
@@ -100,7 +100,7 @@ impl UserCard {
             age: user.age_on(Utc::now().date_naive()),
             role: user.role.as_str(),
             joined: when(user.created_at),
-            post_count,
+            post_count: user.published_posts.into(),
         }
     }
 }

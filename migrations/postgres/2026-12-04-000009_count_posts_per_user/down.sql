@@ -1,0 +1,15 @@
+DROP TRIGGER user_totals_after_truncate ON users;
+DROP TRIGGER user_totals_after_delete ON users;
+DROP TRIGGER user_totals_after_insert ON users;
+DROP FUNCTION user_totals_after_change();
+DROP TABLE user_totals;
+DROP TRIGGER users_post_counts_after_truncate ON posts;
+DROP TRIGGER users_post_counts_after_update ON posts;
+DROP TRIGGER users_post_counts_after_delete ON posts;
+DROP TRIGGER users_post_counts_after_insert ON posts;
+DROP FUNCTION users_post_counts_after_truncate();
+DROP FUNCTION users_post_counts_after_change();
+DROP INDEX users_role;
+DROP INDEX users_published_posts;
+ALTER TABLE users DROP COLUMN draft_posts;
+ALTER TABLE users DROP COLUMN published_posts;

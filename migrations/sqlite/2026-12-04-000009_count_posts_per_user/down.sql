@@ -1,0 +1,10 @@
+DROP TRIGGER user_totals_after_delete;
+DROP TRIGGER user_totals_after_insert;
+DROP TABLE user_totals;
+DROP TRIGGER users_post_counts_after_update;
+DROP TRIGGER users_post_counts_after_delete;
+DROP TRIGGER users_post_counts_after_insert;
+DROP INDEX users_role;
+DROP INDEX users_published_posts;
+ALTER TABLE users DROP COLUMN draft_posts;
+ALTER TABLE users DROP COLUMN published_posts;
