@@ -230,16 +230,14 @@ impl Slice {
         let first = rows.first().map(&cursor_of);
         let last = rows.last().map(&cursor_of);
         let (number, prev, next) = match self.position {
-            Position::Number(n) => {
-                let prev = (n > 1).then(|| Position::Number(n - 1));
-                let next = more.then(|| match last {
-                    // The next page by number while numbers stay cheap.
-                    _ if n < Page::last_number(self.per_page) => Position::Number(n + 1),
-                    Some(last) => Position::After(last),
-                    None => Position::Number(n + 1),
-                });
-                (Some(n), prev, next)
-            }
+            // From a numbered page, `next` is a cursor all the same: it
+            // stays put when newer items arrive (a page number would shift)
+            // and costs the same at any depth.
+            Position::Number(n) => (
+                Some(n),
+                (n > 1).then(|| Position::Number(n - 1)),
+                more.then_some(()).and(last).map(Position::After),
+            ),
             Position::After(at) => (
                 None,
                 // Back from here: before this page's first item, or before

@@ -474,12 +474,13 @@ struct PostgresColumn {
 /// tables the application uses (each backend's search index is its own).
 type Columns = std::collections::BTreeSet<(String, String, &'static str, bool)>;
 
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "api_tokens",
     "post_daily_views",
     "post_totals",
     "posts",
     "sessions",
+    "user_totals",
     "users",
 ];
 
@@ -567,7 +568,7 @@ fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
         sqlite_columns(&mut on_sqlite),
         postgres_columns(&mut on_postgres),
     );
-    assert_eq!(sqlite_schema.len(), 33, "{sqlite_schema:#?}");
+    assert_eq!(sqlite_schema.len(), 37, "{sqlite_schema:#?}");
     assert_eq!(sqlite_schema, postgres_schema);
 
     // Every down.sql undoes its up.sql: nothing of ours is left.

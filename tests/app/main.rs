@@ -10,6 +10,8 @@ mod test_database;
 
 mod assets;
 mod authorization;
+mod counts;
+mod cursors;
 mod database;
 mod errors;
 mod openapi;
