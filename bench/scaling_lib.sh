@@ -21,6 +21,9 @@ BIN=${BENCH_BIN:-$ROOT/target/release/portfolio}
 SECRET_KEY=bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=
 ADMIN_PASSWORD=bench-admin-password
 if [[ -n $POSTGRES ]]; then BACKEND=postgres; else BACKEND=sqlite; fi
+PG_TEMPLATE=portfolio_scaling_template   # and portfolio_scaling_run, per measurement
+# psql: no NOTICEs ("database ... does not exist, skipping").
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 WRK_GRACE_S=60
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -62,7 +65,9 @@ cleanup() {
     for pid in "${HELPER_PIDS[@]}"; do kill_tree "$pid"; done
     for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
     if [[ $BACKEND == postgres ]]; then
-        psql -X -q "$POSTGRES" -c "DROP DATABASE IF EXISTS portfolio_scaling_run WITH (FORCE)" >/dev/null 2>&1
+        # The run's copy and the template (up to a few GiB at 1M posts).
+        psql -X -q "$POSTGRES" -c "DROP DATABASE IF EXISTS portfolio_scaling_run WITH (FORCE)" \
+            -c "DROP DATABASE IF EXISTS $PG_TEMPLATE WITH (FORCE)" >/dev/null 2>&1
     fi
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
         echo "bench: kept $WORK (BENCH_KEEP=1)" >&2
@@ -183,7 +188,6 @@ ensure_db() {
 
 # The PostgreSQL template of the current size: the SQLite database moved
 # the way users move theirs (db export, db import), as bench/run.sh does.
-PG_TEMPLATE=portfolio_scaling_template
 prepare_postgres() {   # prepare_postgres SIZE
     local db
     db=$(db_path "$1")

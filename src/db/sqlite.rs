@@ -193,6 +193,41 @@ pub(super) fn install_progress_handler() {
 mod tests {
     use super::{column_of_unique_message as unique_violation_column, folder_of};
 
+    /// A query that would run for minutes stops when its budget is spent,
+    /// with an error the web layer answers 503; the connection stays usable
+    /// and, outside a budget, nothing is stopped.
+    #[test]
+    fn a_runaway_read_stops_at_its_time_budget() {
+        use diesel::prelude::*;
+        use std::time::{Duration, Instant};
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("budget.db").display().to_string();
+        let mut conn = crate::db::establish(&url).unwrap();
+        let forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                       SELECT COUNT(*) FROM n";
+        let started = Instant::now();
+        let result = super::with_budget(Duration::from_millis(50), || {
+            diesel::sql_query(forever).execute(&mut conn)
+        });
+        let took = started.elapsed();
+        let error = result.expect_err("the runaway query is stopped");
+        assert!(crate::db::is_busy(&error), "{error}");
+        assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+        assert_eq!(
+            crate::error::AppError::from(error).status(),
+            rocket::http::Status::ServiceUnavailable
+        );
+        // The same connection goes on; a quick query within a budget passes.
+        let quick = super::with_budget(Duration::from_millis(50), || {
+            diesel::sql_query("SELECT 1").execute(&mut conn)
+        });
+        assert!(quick.is_ok());
+        // Without a budget the handler never stops a statement.
+        let bounded = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                       WHERE i < 300000) SELECT COUNT(*) FROM n";
+        diesel::sql_query(bounded).execute(&mut conn).unwrap();
+    }
+
     #[test]
     fn the_column_of_a_unique_violation_is_named() {
         assert_eq!(

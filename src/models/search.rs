@@ -270,11 +270,21 @@ fn postgres_candidates(
     ))
     .bind::<Text, _>(words())
     .sql("))");
-    let rows: Vec<(i32, f32)> = Post::listable(filter, viewer)
+    // The ids first, then the ranks of those alone: in one statement
+    // PostgreSQL computes the select list (`ts_rank` re-parses each post's
+    // text) for every match before sorting and cutting to the limit.
+    let ids: Vec<i32> = Post::listable(filter, viewer)
         .filter(matches)
-        .select((posts::id, rank))
+        .select(posts::id)
         .order(posts::id.desc())
         .limit(CANDIDATES + 1)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i32, f32)> = posts::table
+        .filter(posts::id.eq_any(&ids))
+        .select((posts::id, rank))
         .load(conn)?;
     Ok(rows
         .into_iter()

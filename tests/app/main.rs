@@ -10,6 +10,7 @@ mod test_database;
 
 mod assets;
 mod authorization;
+mod bench_routes;
 mod counts;
 mod cursors;
 mod database;
