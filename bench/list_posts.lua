@@ -1,5 +1,6 @@
 -- Scenario 2: GET /api/posts?page=N&per_page=20, N uniformly random in
--- [1, BENCH_PAGES] (BENCH_PER_PAGE per page, 20 by default).
+-- [1, BENCH_PAGES] (BENCH_PER_PAGE per page, 20 by default; run.sh caps
+-- BENCH_PAGES at the 51 numbered pages the API serves, 1,000 posts deep).
 -- Non-2xx as in get_post.lua (BENCH_COUNT=lua to count in Lua).
 local here = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./"
 local bench = dofile(here .. "common.lua")

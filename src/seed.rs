@@ -231,7 +231,7 @@ pub fn seed_if_empty(
     let mut accounts: Vec<Account> = Vec::with_capacity(jobs.len());
     for round in jobs.chunks(password::concurrency()) {
         let done = std::thread::scope(|scope| {
-            let handles: Vec<_> = round.iter().map(|job| scope.spawn(move || job())).collect();
+            let handles: Vec<_> = round.iter().map(|job| scope.spawn(job)).collect();
             handles
                 .into_iter()
                 .map(|handle| {
