@@ -219,19 +219,23 @@ pub fn seed_if_empty(
     // Seven argon2 hashes are most of a first start: compute them as many
     // at once as `hash_concurrency` allows (each takes argon2's ~19 MiB;
     // all seven at once took the first start to ~150 MB).
-    let jobs: Vec<Box<dyn Fn() -> AppResult<Account> + Send + Sync + '_>> = std::iter::once(
-        Box::new(|| admin_account(&admin_password)) as Box<dyn Fn() -> _ + Send + Sync>,
-    )
-    .chain(
-        DEMOS
-            .iter()
-            .map(|demo| Box::new(move || demo_account(demo)) as Box<dyn Fn() -> _ + Send + Sync>),
-    )
-    .collect();
+    // `None` stands for the admin, ahead of the demo accounts.
+    let jobs: Vec<Option<&Demo>> = std::iter::once(None)
+        .chain(DEMOS.iter().map(Some))
+        .collect();
     let mut accounts: Vec<Account> = Vec::with_capacity(jobs.len());
+    let admin_password_ref = admin_password.as_str();
     for round in jobs.chunks(password::concurrency()) {
         let done = std::thread::scope(|scope| {
-            let handles: Vec<_> = round.iter().map(|job| scope.spawn(job)).collect();
+            let handles: Vec<_> = round
+                .iter()
+                .map(|job| {
+                    scope.spawn(move || match job {
+                        None => admin_account(admin_password_ref),
+                        Some(demo) => demo_account(demo),
+                    })
+                })
+                .collect();
             handles
                 .into_iter()
                 .map(|handle| {

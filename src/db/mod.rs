@@ -182,9 +182,7 @@ impl<'r> Db<'r> {
         F: FnOnce(&mut DbConnection) -> AppResult<T>,
     {
         let (pool, _) = self.read_pool()?;
-        // `Err` only when the pool stayed empty past its timeout.
-        let mut conn = pool.get().map_err(|_| AppError::Busy)?;
-        sqlite::with_budget(READ_BUDGET, || work(&mut conn.0))
+        read_within(pool, READ_BUDGET, work)
     }
 
     /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
@@ -204,12 +202,9 @@ impl<'r> Db<'r> {
             .await
             .map_err(|_| AppError::Busy)?;
         let pool = pool.clone();
-        rocket::tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|_| AppError::Busy)?;
-            sqlite::with_budget(SLOW_READ_BUDGET, || work(&mut conn.0))
-        })
-        .await
-        .map_err(|e| AppError::Internal(Box::new(e)))?
+        rocket::tokio::task::spawn_blocking(move || read_within(&pool, SLOW_READ_BUDGET, work))
+            .await
+            .map_err(|e| AppError::Internal(Box::new(e)))?
     }
 
     /// The readers' pool itself, for background work outside requests.
@@ -247,6 +242,18 @@ impl<'r> Db<'r> {
             .state::<Writer>()
             .ok_or_else(|| AppError::Internal("the writer is not running".into()))
     }
+}
+
+/// Runs `work` on a connection from the readers' pool, on this thread,
+/// within `budget` (see [`with_budget`]). A pool that stays empty past its
+/// timeout is [`AppError::Busy`].
+pub fn read_within<T>(
+    pool: &r2d2::Pool<ConnectionManager>,
+    budget: Duration,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut conn = pool.get().map_err(|_| AppError::Busy)?;
+    sqlite::with_budget(budget, || work(&mut conn.0))
 }
 
 #[rocket::async_trait]

@@ -262,19 +262,6 @@ impl Slice {
 }
 
 impl<T> Window<T> {
-    /// The same window with each item changed by `f`.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Window<U> {
-        Window {
-            items: self.items.into_iter().map(f).collect(),
-            number: self.number,
-            per_page: self.per_page,
-            prev: self.prev,
-            next: self.next,
-        }
-    }
-}
-
-impl<T> Window<T> {
     /// The same window with other items (the rows its keys stand for).
     pub fn with_items<U>(self, items: Vec<U>) -> Window<U> {
         Window {
@@ -284,6 +271,12 @@ impl<T> Window<T> {
             prev: self.prev,
             next: self.next,
         }
+    }
+
+    /// The same window with each item changed by `f`.
+    pub fn map<U>(mut self, f: impl FnMut(T) -> U) -> Window<U> {
+        let items = std::mem::take(&mut self.items).into_iter().map(f).collect();
+        self.with_items(items)
     }
 }
 

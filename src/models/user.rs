@@ -366,14 +366,14 @@ impl User {
         })
     }
 
-    /// One slice of the accounts in `order`, and the number of accounts in
-    /// all. Each order reads an index in order from the slice's position:
-    /// the cost is the slice, however many accounts there are.
+    /// One slice of the accounts in `order` (the total is [`User::count`]).
+    /// Each order reads an index in order from the slice's position: the
+    /// cost is the slice, however many accounts there are.
     pub fn list(
         conn: &mut DbConnection,
         slice: Slice,
         order: UserOrder,
-    ) -> AppResult<(Window<User>, i64)> {
+    ) -> AppResult<Window<User>> {
         use users::{id, published_posts as posts};
         let query = users::table
             .select(User::as_select())
@@ -419,7 +419,7 @@ impl User {
             },
             id: user.id,
         });
-        Ok((window, User::count(conn)?))
+        Ok(window)
     }
 }
 

@@ -3,5 +3,6 @@
 pub mod api;
 pub mod health;
 pub mod pages;
+pub mod paging;
 pub mod trending;
 pub mod uploads;

@@ -46,10 +46,9 @@ pub fn refresher(every: Duration) -> AdHoc {
                         _ = &mut shutdown => break,
                     }
                     let readers = readers.clone();
-                    let made = tokio::task::spawn_blocking(move || -> AppResult<_> {
-                        let mut conn = readers.get().map_err(crate::error::AppError::internal)?;
-                        crate::db::with_budget(crate::db::SLOW_READ_BUDGET, || {
-                            post_views::rank(conn.inner(), post_views::today())
+                    let made = tokio::task::spawn_blocking(move || {
+                        crate::db::read_within(&readers, crate::db::SLOW_READ_BUDGET, |conn| {
+                            post_views::rank(conn, post_views::today())
                         })
                     })
                     .await;

@@ -11,11 +11,12 @@ use crate::auth::{CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::images::{self, Uploads};
-use crate::models::page::{Position, Slice};
+use crate::models::page::Position;
 use crate::models::post::{PostDraft, PostFilter, PostPatch};
 use crate::models::post_views::{self, TrendingBoard, ViewCounter};
 use crate::models::search::{self, SearchQuery};
-use crate::models::{Page, Post};
+use crate::models::Post;
+use crate::routes::paging::Paging;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -36,24 +37,15 @@ pub fn routes() -> Vec<Route> {
 /// with cursors (`after`, `before`) as deep as the list goes. `q` searches
 /// titles and content instead, best match first, each with a snippet, in
 /// numbered pages over the newest matches (`total_capped` when more match).
-#[get("/posts?<page>&<after>&<before>&<per_page>&<user>&<q>")]
-#[allow(clippy::too_many_arguments)]
+#[get("/posts?<user>&<q>&<paging..>")]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
-    page: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-    per_page: Option<String>,
     user: Option<String>,
     q: Option<String>,
+    paging: Paging,
 ) -> AppResult<Json<Paginated<PostView>>> {
-    let slice = Slice::parse(
-        page.as_deref(),
-        after.as_deref(),
-        before.as_deref(),
-        per_page.as_deref(),
-    )?;
+    let slice = paging.slice()?;
     let author = match user.as_deref().map(str::trim) {
         None => None,
         Some(raw) => Some(
@@ -86,16 +78,7 @@ async fn list(
             link,
         )));
     };
-    let Position::Number(number) = slice.position else {
-        return Err(AppError::invalid_field(
-            "after",
-            "search results are paged by number (`page`), not by cursor",
-        ));
-    };
-    let page = Page {
-        number,
-        per_page: slice.per_page,
-    };
+    let page = paging.page()?;
     // Nothing searchable (blank, or only punctuation): nothing found.
     let found = match SearchQuery::parse(typed) {
         None => None,

@@ -11,9 +11,9 @@ use crate::auth::{session, CurrentUser, Viewer};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::images::Uploads;
-use crate::models::page::Slice;
 use crate::models::user::{SignUp, UserPatch};
 use crate::models::{User, UserOrder};
+use crate::routes::paging::Paging;
 
 pub fn routes() -> Vec<Route> {
     routes![create, list, show, update, remove]
@@ -32,24 +32,18 @@ async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<Us
 /// published post counts, oldest first (`sort=posts`: most posts first).
 /// `page` numbers the first pages; `next` and `prev` links go on with
 /// cursors (`after`, `before`).
-#[get("/users?<page>&<after>&<before>&<per_page>&<sort>")]
+#[get("/users?<sort>&<paging..>")]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
-    page: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-    per_page: Option<String>,
     sort: Option<String>,
+    paging: Paging,
 ) -> AppResult<Json<Paginated<UserView>>> {
-    let slice = Slice::parse(
-        page.as_deref(),
-        after.as_deref(),
-        before.as_deref(),
-        per_page.as_deref(),
-    )?;
+    let slice = paging.slice()?;
     let order = UserOrder::parse(sort.as_deref())?;
-    let (window, total) = db.read(move |conn| User::list(conn, slice, order)).await?;
+    let (window, total) = db
+        .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
+        .await?;
     let window = window.map(|user| UserView::new(&user, viewer.user()));
     Ok(Json(Paginated::new(window, total, |position| {
         let mut link = format!(

@@ -36,9 +36,14 @@ async fn users(
     paging: Paging,
 ) -> PageResult {
     require_admin(&actor)?;
-    let slice = paging.slice(50)?;
+    let slice = paging.slice_of(50)?;
     let (window, total) = db
-        .read(move |conn| User::list(conn, slice, UserOrder::Oldest))
+        .read(move |conn| {
+            Ok((
+                User::list(conn, slice, UserOrder::Oldest)?,
+                User::count(conn)?,
+            ))
+        })
         .await?;
     let users: Vec<UserCard> = window
         .items

@@ -26,12 +26,12 @@ async fn home(
     uri: &Origin<'_>,
     paging: Paging,
 ) -> PageResult {
-    let slice = paging.slice(10)?;
+    let slice = paging.slice_of(10)?;
     let viewer = layout.viewer.clone();
     let (window, total, writers) = db
         .read(move |conn| {
             let (window, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), slice)?;
-            let (writers, _) = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
+            let writers = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
             Ok((window, total, writers))
         })
         .await?;

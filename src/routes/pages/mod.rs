@@ -14,6 +14,8 @@ mod views;
 
 pub use views::error_page;
 
+pub use crate::routes::paging::Paging;
+
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
@@ -26,7 +28,7 @@ use serde_json::{json, Value};
 use crate::auth::{csrf, Viewer};
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::models::page::{Page, Position, Slice, Window};
+use crate::models::page::{Position, Window};
 use crate::models::User;
 
 pub fn routes() -> Vec<Route> {
@@ -194,38 +196,6 @@ pub fn local_path(next: Option<&str>) -> String {
             path.to_owned()
         }
         _ => "/".to_owned(),
-    }
-}
-
-/// Where a listing page starts, as its query says: `page=N` near the
-/// start, `after=` or `before=` (cursors from the pager's links) anywhere.
-#[derive(rocket::FromForm, Debug, Default)]
-pub struct Paging {
-    page: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-}
-
-impl Paging {
-    /// The slice of `per_page` items asked for (422 for a bad one).
-    pub fn slice(&self, per_page: u32) -> Result<Slice, AppError> {
-        Slice::parse(
-            self.page.as_deref(),
-            self.after.as_deref(),
-            self.before.as_deref(),
-            Some(&per_page.to_string()),
-        )
-    }
-
-    /// A numbered page, for listings read by number only (search).
-    pub fn page(&self, per_page: u32) -> Result<Page, AppError> {
-        if self.after.is_some() || self.before.is_some() {
-            return Err(AppError::invalid_field(
-                "page",
-                "search results are paged by number, not by cursor",
-            ));
-        }
-        Page::parse(self.page.as_deref(), Some(&per_page.to_string()))
     }
 }
 

@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
 /// `GET /posts?page|after|before`: newest first.
 #[get("/posts?<paging..>")]
 async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) -> PageResult {
-    let slice = paging.slice(Page::DEFAULT_PER_PAGE)?;
+    let slice = paging.slice_of(Page::DEFAULT_PER_PAGE)?;
     let viewer = layout.viewer.clone();
     let (window, total) = db
         .read(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), slice))

@@ -25,7 +25,7 @@ async fn search_page(
     q: Option<String>,
     paging: Paging,
 ) -> PageResult {
-    let page = paging.page(Page::DEFAULT_PER_PAGE)?;
+    let page = paging.page_of(Page::DEFAULT_PER_PAGE)?;
     let typed = q.unwrap_or_default();
     let (hits, total, capped) = match SearchQuery::parse(&typed) {
         None => (Vec::new(), 0, false),

@@ -42,9 +42,11 @@ async fn list(
     sort: Option<String>,
     paging: Paging,
 ) -> PageResult {
-    let slice = paging.slice(Page::DEFAULT_PER_PAGE)?;
+    let slice = paging.slice_of(Page::DEFAULT_PER_PAGE)?;
     let order = UserOrder::parse(sort.as_deref())?;
-    let (window, total) = db.read(move |conn| User::list(conn, slice, order)).await?;
+    let (window, total) = db
+        .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
+        .await?;
     let users: Vec<UserCard> = window
         .items
         .iter()
@@ -65,7 +67,7 @@ async fn profile(
     id: i32,
     paging: Paging,
 ) -> PageResult {
-    let slice = paging.slice(10)?;
+    let slice = paging.slice_of(10)?;
     let viewer = layout.viewer.clone();
     let (user, window, total) = db
         .read(move |conn| {
