@@ -41,8 +41,10 @@ const QUEUE_CAPACITY: usize = 1024;
 /// group waits for the last.
 const MAX_BATCH: usize = 256;
 
-/// Sends write jobs to the writer thread. Managed by Rocket; dropping the
-/// last one ends the thread once the queued jobs are done.
+/// Sends write jobs to the writer thread. Managed by Rocket; clones send to
+/// the same thread, and dropping the last one ends it once the queued jobs
+/// are done.
+#[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
     deadline: Duration,

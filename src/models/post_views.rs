@@ -2,14 +2,15 @@
 //!
 //! Writing `views = views + 1` on every page view would turn each read into
 //! a write, queued behind the single writer. Instead views are added up
-//! here, and the first view after a second has passed writes the whole
-//! batch in one transaction (so at most one such write a second); the rest
-//! are written at shutdown. Pages add the pending views when they show a
-//! count, so nobody sees a number go back. A crash loses at most the last
-//! second's views: views are a statistic, not acknowledged data.
+//! here, and the first view after a second has passed hands the whole
+//! batch to the writer, in the background (so at most one such write a
+//! second, and no visitor waits for it); the rest are written at shutdown.
+//! Pages add the views not written yet when they show a count, so nobody
+//! sees a number go back. A crash loses at most the last second's views:
+//! views are a statistic, not acknowledged data.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -23,23 +24,38 @@ use crate::error::AppResult;
 
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// The views counted in memory. Clones share the same counts.
+#[derive(Clone)]
 pub struct ViewCounter {
-    state: Mutex<Pending>,
+    state: Arc<Mutex<Pending>>,
 }
 
 struct Pending {
+    /// Counted since the last batch was handed out.
     views: HashMap<i32, i32>,
+    /// The batch being written, until [`ViewCounter::written`] says how it
+    /// went. One at a time: while the writer is slow, views keep adding up
+    /// here instead of queueing a batch a second behind it.
+    writing: Option<HashMap<i32, i32>>,
     since: Instant,
 }
 
 impl Default for ViewCounter {
     fn default() -> Self {
         ViewCounter {
-            state: Mutex::new(Pending {
+            state: Arc::new(Mutex::new(Pending {
                 views: HashMap::new(),
+                writing: None,
                 since: Instant::now(),
-            }),
+            })),
         }
+    }
+}
+
+impl Pending {
+    fn unwritten(&self, post_id: i32) -> i32 {
+        let writing = self.writing.as_ref().and_then(|batch| batch.get(&post_id));
+        self.views.get(&post_id).copied().unwrap_or(0) + writing.copied().unwrap_or(0)
     }
 }
 
@@ -51,34 +67,46 @@ impl ViewCounter {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Counts one view of `post_id`. Returns the views not yet written for
-    /// it, and the batch to write now if it is time.
+    /// Counts one view of `post_id`. Returns the views not written yet for
+    /// it, and the batch to write now if it is time; once that is written
+    /// (or not), say so with [`ViewCounter::written`].
     pub fn record(&self, post_id: i32) -> (i32, Option<HashMap<i32, i32>>) {
         let mut pending = self.lock();
-        let count = pending.views.entry(post_id).or_insert(0);
-        *count += 1;
-        let unwritten = *count;
-        let batch = (pending.since.elapsed() >= FLUSH_EVERY).then(|| {
+        *pending.views.entry(post_id).or_insert(0) += 1;
+        let unwritten = pending.unwritten(post_id);
+        let due = pending.writing.is_none() && pending.since.elapsed() >= FLUSH_EVERY;
+        let batch = due.then(|| {
             pending.since = Instant::now();
-            std::mem::take(&mut pending.views)
+            let batch = std::mem::take(&mut pending.views);
+            pending.writing = Some(batch.clone());
+            batch
         });
         (unwritten, batch)
     }
 
     /// Views of `post_id` counted but not written yet.
     pub fn pending(&self, post_id: i32) -> i32 {
-        self.lock().views.get(&post_id).copied().unwrap_or(0)
+        self.lock().unwritten(post_id)
     }
 
-    /// Puts back a batch that could not be written, to try again later.
-    pub fn restore(&self, batch: HashMap<i32, i32>) {
+    /// The batch from [`ViewCounter::record`] is committed (`true`), or
+    /// could not be written (`false`): its views go back to be tried again
+    /// with the next one.
+    pub fn written(&self, committed: bool) {
         let mut pending = self.lock();
-        for (id, views) in batch {
-            *pending.views.entry(id).or_insert(0) += views;
+        let Some(batch) = pending.writing.take() else {
+            return;
+        };
+        if !committed {
+            for (id, views) in batch {
+                *pending.views.entry(id).or_insert(0) += views;
+            }
         }
     }
 
-    /// Everything not written yet (at shutdown).
+    /// Everything counted since the last batch (at shutdown). A batch still
+    /// being written is not in it: it is queued at the writer already, and
+    /// written before anything sent after it.
     pub fn take_all(&self) -> HashMap<i32, i32> {
         std::mem::take(&mut self.lock().views)
     }
@@ -267,7 +295,26 @@ mod tests {
         counter.lock().since -= FLUSH_EVERY;
         let (_, batch) = counter.record(8);
         assert_eq!(batch.unwrap(), HashMap::from([(7, 2), (8, 1)]));
+        // Being written, not written yet: still shown.
+        assert_eq!(counter.pending(7), 2);
+        counter.written(true);
         assert_eq!(counter.pending(7), 0);
         assert!(counter.take_all().is_empty());
+    }
+
+    #[test]
+    fn one_batch_at_a_time_and_a_failed_one_comes_back() {
+        let counter = ViewCounter::default();
+        counter.lock().since -= FLUSH_EVERY;
+        let (_, first) = counter.record(1);
+        assert_eq!(first.unwrap(), HashMap::from([(1, 1)]));
+        // Due again, but the first batch is still being written.
+        counter.lock().since -= FLUSH_EVERY;
+        let (unwritten, second) = counter.record(1);
+        assert_eq!((unwritten, second), (2, None));
+        counter.written(false);
+        assert_eq!(counter.pending(1), 2);
+        let (_, retry) = counter.record(2);
+        assert_eq!(retry.unwrap(), HashMap::from([(1, 2), (2, 1)]));
     }
 }

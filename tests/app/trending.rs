@@ -88,14 +88,22 @@ async fn page_views_reach_trending_through_the_batched_counter() {
         Status::Ok
     );
 
+    // The batch is written in the background, after the page is sent:
+    // wait for it (a few milliseconds; a minute means it never came).
+    let stored = || -> i32 {
+        posts::table
+            .find(post)
+            .select(posts::views)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stored() < 2 && std::time::Instant::now() < deadline {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(stored(), 2);
     let reply = app.get("/api/posts/trending", None).await;
     assert_eq!(ids_and_views(&reply.body), [(post as i64, 2)]);
-    let total: i32 = posts::table
-        .find(post)
-        .select(posts::views)
-        .first(&mut app.conn())
-        .unwrap();
-    assert_eq!(total, 2);
 
     let home = browser.get("/").await;
     assert!(home.html.contains("Trending this week"));
