@@ -8,6 +8,7 @@
 //! error details, SQLite's file maintenance) is one small function each in
 //! [`sqlite`] and [`postgres`], side by side; the functions here pick one.
 
+mod fts5_rank;
 mod postgres;
 pub mod schema;
 mod sqlite;
@@ -337,7 +338,7 @@ pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
         Backend::Sqlite => {
             // Before the first connection: SQLite gives the time budget's
             // handler only to connections opened after it is installed.
-            sqlite::install_progress_handler();
+            sqlite::install_connection_hooks();
             let mut conn = SqliteConnection::establish(url)?;
             sqlite::apply_pragmas(&mut conn).map_err(setup)?;
             DbConnection::Sqlite(conn)

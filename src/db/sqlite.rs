@@ -126,7 +126,7 @@ thread_local! {
 /// 503 with `Retry-After`), so a runaway query cannot hold its thread.
 /// Budgets nest; the inner one holds while it runs.
 pub fn with_budget<T>(budget: std::time::Duration, work: impl FnOnce() -> T) -> T {
-    install_progress_handler();
+    install_connection_hooks();
     let previous =
         DEADLINE.with(|deadline| deadline.replace(Some(std::time::Instant::now() + budget)));
     // Put back on the way out, even when `work` panics.
@@ -154,37 +154,41 @@ unsafe extern "C" fn past_deadline(_: *mut std::ffi::c_void) -> std::ffi::c_int 
 /// About 10 µs of work between two looks at the clock.
 const PROGRESS_STEPS: std::ffi::c_int = 1000;
 
-/// Gives a connection the progress handler (for every connection SQLite
-/// opens in this process, see below).
+/// Gives a connection the progress handler and our FTS5 ranking function
+/// (for every connection SQLite opens in this process, see below).
 unsafe extern "C" fn on_open(
     db: *mut libsqlite3_sys::sqlite3,
     _error: *mut *mut std::ffi::c_char,
     _api: *const libsqlite3_sys::sqlite3_api_routines,
 ) -> std::ffi::c_int {
-    // SAFETY: `db` is the connection SQLite is opening, valid for this call.
+    // SAFETY: `db` is the connection SQLite is opening, valid for this call
+    // and not yet shared with any other thread.
     unsafe {
         libsqlite3_sys::sqlite3_progress_handler(
             db,
             PROGRESS_STEPS,
             Some(past_deadline),
             std::ptr::null_mut(),
-        )
-    };
-    libsqlite3_sys::SQLITE_OK
+        );
+        // A connection without it would answer every search with "no such
+        // function": better that opening it fails, loudly.
+        super::fts5_rank::register(db)
+    }
 }
 
 /// Diesel does not hand out its connections' SQLite handles, so the handler
-/// is installed as an "automatic extension", which SQLite runs on every
-/// connection it opens from then on (before the first is opened: see
-/// `establish`). Without a deadline on the thread it never stops anything.
-pub(super) fn install_progress_handler() {
+/// and the function are installed as an "automatic extension", which SQLite
+/// runs on every connection it opens from then on (before the first is
+/// opened: see `establish`). Without a deadline on the thread the handler
+/// never stops anything.
+pub(super) fn install_connection_hooks() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: `on_open` has the signature SQLite calls automatic
         // extensions with, and lives as long as the program.
         let status = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(on_open)) };
         if status != libsqlite3_sys::SQLITE_OK {
-            log::warn!("the SQLite time budget could not be installed (code {status})");
+            log::warn!("the SQLite connection hooks could not be installed (code {status})");
         }
     });
 }

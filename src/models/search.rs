@@ -39,9 +39,10 @@ diesel::allow_tables_to_appear_in_same_query!(posts_search, posts);
 diesel::infix_operator!(Matches, " MATCH ", backend: Sqlite);
 
 diesel::define_sql_function! {
-    /// Relevance, lower is better; a title hit weighs as much as ten in
-    /// the content.
-    fn bm25(index: Text, title_weight: Double, content_weight: Double) -> Double;
+    /// Relevance, higher is better; a title hit weighs as much as ten in
+    /// the content. BM25 without the rarity of each word, whose cost would
+    /// grow with the table (our own FTS5 function: `db/fts5_rank.rs`).
+    fn portfolio_rank(index: Text, title_weight: Double, content_weight: Double) -> Double;
 }
 
 diesel::define_sql_function! {
@@ -185,8 +186,8 @@ pub fn search(
 }
 
 /// SQLite: the newest matches in the FTS5 index `posts_search` (one more
-/// than [`CANDIDATES`], to tell whether there are more), scored by bm25
-/// (lower is better there, so negated).
+/// than [`CANDIDATES`], to tell whether there are more), scored by
+/// `portfolio_rank`.
 fn sqlite_candidates(
     conn: &mut SqliteConnection,
     query: &SearchQuery,
@@ -208,12 +209,11 @@ fn sqlite_candidates(
         Some(viewer) => found.filter(posts::published.eq(true).or(posts::user_id.eq(viewer.id))),
         None => found.filter(posts::published.eq(true)),
     };
-    let rows: Vec<(i32, f64)> = found
-        .select((posts::id, bm25(posts_search::index, 10.0, 1.0)))
+    found
+        .select((posts::id, portfolio_rank(posts_search::index, 10.0, 1.0)))
         .order(posts_search::rowid.desc())
         .limit(CANDIDATES + 1)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(id, bm25)| (id, -bm25)).collect())
+        .load(conn)
 }
 
 /// SQLite: the snippets of the posts `ids` (found by `query`).
@@ -264,12 +264,14 @@ fn postgres_candidates(
     ))
     .bind::<Text, _>(words())
     .sql(")");
-    // Weights {D, C, B, A}: a title ('A') hit counts ten times a content one.
+    // Weights {D, C, B, A}: a title ('A') hit counts ten times a content
+    // one. Normalization 1 divides by 1 + log(length), so that a long
+    // post's one hit counts for less, as in SQLite's rank.
     let rank = sql::<Float>(&format!(
         "ts_rank('{{0, 0, 0.1, 1}}', {PG_DOCUMENT}, plainto_tsquery('portfolio_search', "
     ))
     .bind::<Text, _>(words())
-    .sql("))");
+    .sql("), 1)");
     // The ids first, then the ranks of those alone: in one statement
     // PostgreSQL computes the select list (`ts_rank` re-parses each post's
     // text) for every match before sorting and cutting to the limit.
