@@ -197,7 +197,11 @@ prepare_postgres() {   # prepare_postgres SIZE
         -c "DROP DATABASE IF EXISTS $PG_TEMPLATE WITH (FORCE)" \
         -c "CREATE DATABASE $PG_TEMPLATE ENCODING 'UTF8' TEMPLATE template0"
     # Export from a copy: the export may open the file read-write.
+    # Migrated first: the database may have been built by an older binary,
+    # and export wants this binary's schema (a server migrates at launch).
     cp "$db" "$WORK/export.db"
+    env ROCKET_DATABASES="{portfolio={url=\"$WORK/export.db\"}}" ROCKET_LOG_LEVEL=off \
+        timeout 7200 "$BIN" db migrate | sed 's/^/   /'
     env ROCKET_DATABASES="{portfolio={url=\"$WORK/export.db\"}}" ROCKET_LOG_LEVEL=off \
         timeout 7200 "$BIN" db export "$WORK/template.json" | sed 's/^/   /'
     env ROCKET_DATABASES="{portfolio={url=\"$(postgres_url "$PG_TEMPLATE")\"}}" ROCKET_LOG_LEVEL=off \

@@ -433,11 +433,17 @@ pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
 }
 
 /// After an import wrote rows with their ids: on PostgreSQL, the id
-/// sequences move past them (SQLite takes the next id from the table).
+/// sequences move past them (SQLite takes the next id from the table), and
+/// the planner gets statistics on the new rows at once instead of when
+/// autovacuum next comes by: without them it read every match of a common
+/// word and sorted them (70 ms a search at 100,000 posts, against 1 ms).
 pub fn after_import(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(_) => Ok(()),
-        DbConnection::Postgres(c) => postgres::reset_id_sequences(c),
+        DbConnection::Postgres(c) => {
+            postgres::reset_id_sequences(c)?;
+            postgres::analyze(c)
+        }
     }
 }
 

@@ -79,6 +79,11 @@ pub(super) fn read_snapshot(conn: &mut PgConnection) -> diesel::QueryResult<()> 
     conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;")
 }
 
+/// Gathers the planner's statistics for the tables an import fills.
+pub(super) fn analyze(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("ANALYZE users, posts, sessions, api_tokens, post_daily_views")
+}
+
 /// After rows were inserted with their ids (an import), moves each id
 /// sequence past the largest id, so the next row made gets a new one.
 pub(super) fn reset_id_sequences(conn: &mut PgConnection) -> diesel::QueryResult<()> {

@@ -242,11 +242,10 @@ fn sqlite_snippets(
         .load(conn)
 }
 
-/// PostgreSQL: the GIN index `posts_search` over this very expression (it
-/// must be spelled the same, with the configuration as a literal, for the
-/// planner to use the index). Titles weigh 'A', content 'B'.
-const PG_DOCUMENT: &str = "(setweight(to_tsvector('portfolio_search', posts.title), 'A') \
-     || setweight(to_tsvector('portfolio_search', posts.content), 'B'))";
+/// PostgreSQL: each post's search document, stored and indexed by GIN
+/// (`posts_search`, migrations 000005 and 000010). Titles weigh 'A',
+/// content 'B'.
+const PG_DOCUMENT: &str = "posts.search_document";
 
 /// PostgreSQL: the newest matches over the GIN index (one more than
 /// [`CANDIDATES`]), scored by `ts_rank`. Only constant SQL is spelled out
@@ -272,9 +271,10 @@ fn postgres_candidates(
     ))
     .bind::<Text, _>(words())
     .sql("), 1)");
-    // The ids first, then the ranks of those alone: in one statement
-    // PostgreSQL computes the select list (`ts_rank` re-parses each post's
-    // text) for every match before sorting and cutting to the limit.
+    // The ids first, then the ranks of those alone: in one statement, when
+    // the planner takes every match from the GIN index and sorts them, it
+    // computes the select list (`ts_rank`) for every match before cutting
+    // to the limit.
     let ids: Vec<i32> = Post::listable(filter, viewer)
         .filter(matches)
         .select(posts::id)

@@ -524,8 +524,12 @@ fn sqlite_columns(conn: &mut db::DbConnection) -> Columns {
 
 fn postgres_columns(conn: &mut db::DbConnection) -> Columns {
     let rows: Vec<PostgresColumn> = diesel::sql_query(
+        // Generated columns are left out: `posts.search_document` is
+        // PostgreSQL's search index (migration 000010), whose SQLite
+        // counterpart is the FTS5 table, not a column.
         "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
-         FROM information_schema.columns WHERE table_schema = 'public'",
+         FROM information_schema.columns \
+         WHERE table_schema = 'public' AND is_generated = 'NEVER'",
     )
     .load(conn)
     .unwrap();
