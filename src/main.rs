@@ -5,6 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use portfolio::cli::{self, Cli, Command};
 
+/// mimalloc instead of glibc's malloc: a request makes and frees many
+/// small strings and maps (rows, template contexts, headers), and glibc's
+/// allocator took a fifth of the server's time under load (`malloc`,
+/// `_int_free`, `malloc_consolidate`; docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
