@@ -41,6 +41,10 @@ pub fn rotate(cookies: &CookieJar<'_>) {
     cookies.remove_private(Cookie::build(COOKIE_NAME).path("/"));
 }
 
+/// Why a form was refused for its token.
+pub const REFUSED: &str =
+    "the form has expired or did not come from this site; reload the page and try again";
+
 /// Checks a submitted token against the cookie's, in constant time.
 pub fn verify(cookies: &CookieJar<'_>, submitted: &str) -> Result<(), AppError> {
     let expected = cookies.get_private(COOKIE_NAME);
@@ -48,9 +52,7 @@ pub fn verify(cookies: &CookieJar<'_>, submitted: &str) -> Result<(), AppError> 
         Some(expected) if constant_time_eq(expected.value().as_bytes(), submitted.as_bytes()) => {
             Ok(())
         }
-        _ => Err(AppError::Forbidden(
-            "the form has expired or did not come from this site; reload the page and try again",
-        )),
+        _ => Err(AppError::Forbidden(REFUSED)),
     }
 }
 

@@ -3,7 +3,7 @@
 use rocket::http::{ContentType, Cookie, Status};
 use serde_json::Value;
 
-use crate::browser::Browser;
+use crate::browser::{multipart, Browser};
 use crate::helpers::{spawn_app, spawn_configured, TestApp, TestUser, PASSWORD};
 
 /// The first bytes of a PNG, then filler: the check reads the content's
@@ -363,29 +363,6 @@ async fn a_database_without_images_never_sweeps_the_folder() {
     .unwrap();
     drop(again);
     assert_eq!(stored(&app), [theirs]);
-}
-
-/// A multipart form body with the given text fields and one file.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "----portfolio-test-boundary";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some((filename, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[rocket::async_test]

@@ -12,6 +12,7 @@ mod assets;
 mod authorization;
 mod bench_routes;
 mod counts;
+mod csrf;
 mod cursors;
 mod database;
 mod errors;

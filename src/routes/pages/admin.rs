@@ -1,10 +1,10 @@
 //! The admin's users table: change a role, delete an account.
 
-use rocket::form::Form;
 use rocket::http::uri::Origin;
 use rocket::{get, post, routes, FromForm, Route};
 use serde_json::json;
 
+use super::csrf_form::CsrfForm;
 use super::views::UserCard;
 use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::accounts;
@@ -59,20 +59,16 @@ async fn users(
 #[derive(FromForm)]
 pub struct RoleForm {
     role: String,
-    #[field(default = String::new())]
-    csrf_token: String,
 }
 
 /// `POST /admin/users/<id>/role`
 #[post("/admin/users/<id>/role", data = "<form>")]
 async fn change_role(
     actor: CurrentUser,
-    layout: Layout<'_>,
     db: Db<'_>,
     id: i32,
-    form: Form<RoleForm>,
+    form: CsrfForm<RoleForm>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     require_admin(&actor)?;
     let patch = UserPatch {
         role: Some(form.role.clone()),

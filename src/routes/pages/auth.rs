@@ -1,11 +1,11 @@
 //! Signing up, logging in and out.
 
-use rocket::form::Form;
 use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{done, form_error, local_path, Layout, PageResponse, PageResult, TokenForm};
+use super::csrf_form::{Confirmation, CsrfForm};
+use super::{done, form_error, local_path, Layout, PageResponse, PageResult};
 use std::net::IpAddr;
 
 use crate::accounts;
@@ -28,9 +28,6 @@ pub struct SignUpForm {
     dob: String,
     #[serde(skip)]
     password: String,
-    #[serde(skip)]
-    #[field(default = String::new())]
-    csrf_token: String,
 }
 
 /// `GET /signup`
@@ -44,10 +41,9 @@ fn sign_up_form(layout: Layout<'_>) -> PageResponse {
 async fn sign_up(
     layout: Layout<'_>,
     db: Db<'_>,
-    form: Form<SignUpForm>,
+    form: CsrfForm<SignUpForm>,
     settings: &State<Settings>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let input = SignUp {
         uid: form.uid.clone(),
         name: form.name.clone(),
@@ -74,9 +70,6 @@ pub struct LogInForm {
     #[serde(skip)]
     password: String,
     next: Option<String>,
-    #[serde(skip)]
-    #[field(default = String::new())]
-    csrf_token: String,
 }
 
 /// `GET /login?next`
@@ -94,12 +87,11 @@ fn log_in_form(layout: Layout<'_>, next: Option<String>) -> PageResponse {
 async fn log_in(
     layout: Layout<'_>,
     db: Db<'_>,
-    form: Form<LogInForm>,
+    form: CsrfForm<LogInForm>,
     settings: &State<Settings>,
     throttle: &State<LoginThrottle>,
     client: Option<IpAddr>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let days = settings.session_days;
     match accounts::log_in(&db, throttle, client, &form.uid, &form.password, days).await {
         Ok((user, token)) => {
@@ -122,14 +114,13 @@ async fn log_in(
 }
 
 /// `POST /logout`: ends the session on the server too.
-#[post("/logout", data = "<form>")]
+#[post("/logout", data = "<_confirmed>")]
 async fn log_out(
     layout: Layout<'_>,
     viewer: Result<Viewer, AppError>,
     db: Db<'_>,
-    form: Form<TokenForm>,
+    _confirmed: CsrfForm<Confirmation>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     if let Some(session_id) = viewer.ok().and_then(|v| v.0).and_then(|c| c.session_id()) {
         db.write(move |conn| session::end(conn, session_id)).await?;
     }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod csrf_form;
 pub mod home;
 pub mod posts;
 pub mod search;
@@ -116,19 +117,6 @@ impl Layout<'_> {
         }
         RawHtml(Template::render(template, page))
     }
-
-    /// Checks the form's CSRF token: 403 on a mismatch, before anything else.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
-        csrf::verify(self.cookies, submitted)
-    }
-}
-
-/// A form with nothing but its CSRF token (log out, confirmations).
-#[derive(rocket::FromForm)]
-pub struct TokenForm {
-    /// Missing counts as wrong (403), not as a malformed form (422).
-    #[field(default = String::new())]
-    pub csrf_token: String,
 }
 
 /// What a page handler answers.
@@ -246,6 +234,7 @@ fn log_in_first(request: &Request<'_>) -> Flash<Redirect> {
 
 /// Every other error, as a page in the site's layout.
 #[rocket::catch(default)]
-fn any_error(status: Status, _request: &Request<'_>) -> (Status, Html) {
-    (status, views::error_page(status, None))
+fn any_error(status: Status, request: &Request<'_>) -> (Status, Html) {
+    let message = csrf_form::refused_for_token(request).then_some(csrf::REFUSED);
+    (status, views::error_page(status, message))
 }

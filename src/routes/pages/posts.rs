@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use rocket::form::Form;
 use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
 use rocket::tokio::io::AsyncReadExt;
@@ -10,8 +9,9 @@ use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::csrf_form::{Confirmation, CsrfForm};
 use super::views::{post_page, PostCard};
-use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging, TokenForm};
+use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging};
 use crate::auth::CurrentUser;
 use crate::db::{Db, Writer};
 use crate::error::{AppError, AppResult};
@@ -94,9 +94,6 @@ pub struct PostForm<'r> {
     content: String,
     /// A checkbox: absent when unticked.
     published: bool,
-    #[serde(skip)]
-    #[field(default = String::new())]
-    csrf_token: String,
     /// Browsers send an empty part when no file was chosen.
     #[serde(skip)]
     image: Option<TempFile<'r>>,
@@ -160,9 +157,8 @@ async fn create(
     layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
-    form: Form<PostForm<'_>>,
+    form: CsrfForm<PostForm<'_>>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let draft = PostDraft {
         title: form.title.clone(),
         content: form.content.clone(),
@@ -226,9 +222,8 @@ async fn edit(
     db: Db<'_>,
     uploads: &State<Uploads>,
     id: i32,
-    form: Form<PostForm<'_>>,
+    form: CsrfForm<PostForm<'_>>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let item = editable(&db, &actor, id).await?;
     let patch = PostPatch {
         title: Some(form.title.clone()),
@@ -264,16 +259,14 @@ async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32
 }
 
 /// `POST /posts/<id>/delete`
-#[post("/posts/<id>/delete", data = "<form>")]
+#[post("/posts/<id>/delete", data = "<_confirmed>")]
 async fn delete(
     actor: CurrentUser,
-    layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
     id: i32,
-    form: Form<TokenForm>,
+    _confirmed: CsrfForm<Confirmation>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let author_id = editable(&db, &actor, id).await?.author.id;
     images::delete_post(&db, uploads, &actor.user, id).await?;
     done(format!("/users/{author_id}"), "Post deleted.")

@@ -1,10 +1,10 @@
 //! `/tokens`: make, see and revoke your personal API tokens.
 
-use rocket::form::Form;
 use rocket::{get, post, routes, FromForm, Route};
 use serde_json::{json, Value};
 
-use super::{done, form_error, Layout, PageResponse, PageResult, TokenForm};
+use super::csrf_form::{Confirmation, CsrfForm};
+use super::{done, form_error, Layout, PageResponse, PageResult};
 use crate::auth::api_token::{self, ApiToken, TokenName};
 use crate::auth::CurrentUser;
 use crate::db::Db;
@@ -18,8 +18,6 @@ const TEMPLATE: &str = "users/tokens";
 
 #[derive(FromForm)]
 struct NewTokenForm {
-    #[field(default = String::new())]
-    csrf_token: String,
     #[field(default = String::new())]
     name: String,
 }
@@ -64,9 +62,8 @@ async fn create(
     current: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
-    form: Form<NewTokenForm>,
+    form: CsrfForm<NewTokenForm>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let typed = form.name.clone();
     let result = match TokenName::parse(&typed) {
         Err(message) => Err(AppError::invalid_field("name", message)),
@@ -91,15 +88,13 @@ async fn create(
 }
 
 /// `POST /tokens/<id>/revoke`: the token stops working at once.
-#[post("/tokens/<id>/revoke", data = "<form>")]
+#[post("/tokens/<id>/revoke", data = "<_confirmed>")]
 async fn revoke(
     current: CurrentUser,
-    layout: Layout<'_>,
     db: Db<'_>,
     id: i32,
-    form: Form<TokenForm>,
+    _confirmed: CsrfForm<Confirmation>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let owner = current.user.id;
     db.write(move |conn| api_token::revoke(conn, owner, id))
         .await?;

@@ -1,15 +1,13 @@
 //! People: the list, a profile, editing it, the password, deleting it.
 
-use rocket::form::Form;
 use rocket::http::uri::Origin;
 use rocket::{get, post, routes, FromForm, Route, State};
 use serde::Serialize;
 use serde_json::json;
 
+use super::csrf_form::{Confirmation, CsrfForm};
 use super::views::{PostCard, UserCard};
-use super::{
-    done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging, TokenForm,
-};
+use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::accounts;
 use crate::auth::{csrf, session, CurrentUser};
 use crate::db::Db;
@@ -107,9 +105,6 @@ pub struct ProfileForm {
     name: String,
     email: String,
     dob: String,
-    #[serde(skip)]
-    #[field(default = String::new())]
-    csrf_token: String,
 }
 
 /// `GET /users/<id>/edit`
@@ -134,9 +129,8 @@ async fn edit(
     layout: Layout<'_>,
     db: Db<'_>,
     id: i32,
-    form: Form<ProfileForm>,
+    form: CsrfForm<ProfileForm>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let user = manageable(&db, &actor, id).await?;
     let patch = UserPatch {
         name: Some(form.name.clone()),
@@ -159,8 +153,6 @@ pub struct PasswordForm {
     current_password: String,
     password: String,
     confirm: String,
-    #[field(default = String::new())]
-    csrf_token: String,
 }
 
 /// `GET /users/<id>/password`
@@ -181,9 +173,8 @@ async fn change_password(
     layout: Layout<'_>,
     db: Db<'_>,
     id: i32,
-    form: Form<PasswordForm>,
+    form: CsrfForm<PasswordForm>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     let user = manageable(&db, &actor, id).await?;
     let page = json!({"user": {"id": user.id, "uid": user.uid}, "own": actor.user.id == id});
     if form.password != form.confirm {
@@ -215,16 +206,15 @@ async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32
 }
 
 /// `POST /users/<id>/delete`: deletes the account and its posts.
-#[post("/users/<id>/delete", data = "<form>")]
+#[post("/users/<id>/delete", data = "<_confirmed>")]
 async fn delete(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
     id: i32,
-    form: Form<TokenForm>,
+    _confirmed: CsrfForm<Confirmation>,
 ) -> PageResult {
-    layout.check_csrf(&form.csrf_token)?;
     match accounts::delete(&db, uploads, &actor, id).await {
         Ok(()) if actor.user.id == id => {
             session::remove_cookie(layout.cookies);
