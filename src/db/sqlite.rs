@@ -170,6 +170,23 @@ unsafe extern "C" fn on_open(
             Some(past_deadline),
             std::ptr::null_mut(),
         );
+        // The query planner's stability guarantee: plans never depend on
+        // the values bound to a statement. Without it SQLite 3.53 reads a
+        // bound `LIMIT ?` (and values compared with a partial index's
+        // condition) while planning, so every new binding expires the
+        // statement and the next step prepares it again: each listing
+        // query was compiled twice a request (12 % of the home page's
+        // time), and Diesel's statement cache bought nothing. Our plans
+        // come from the indexes alone, never from a bound value.
+        let status = libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        );
+        if status != libsqlite3_sys::SQLITE_OK {
+            return status;
+        }
         // A connection without it would answer every search with "no such
         // function": better that opening it fails, loudly.
         super::fts5_rank::register(db)

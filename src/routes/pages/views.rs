@@ -12,8 +12,18 @@ use crate::markdown;
 use crate::models::search::SearchHit;
 use crate::models::{PostWithAuthor, User};
 
+/// `2026-12-04 09:30 UTC`. Written out by hand: chrono's `format` parses
+/// its pattern again on every call, and a listing formats two dates a post.
 fn when(time: NaiveDateTime) -> String {
-    time.format("%Y-%m-%d %H:%M UTC").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute()
+    )
 }
 
 #[derive(Serialize)]
@@ -118,4 +128,23 @@ pub fn error_page(status: Status, message: Option<&str>) -> super::Html {
         "error",
         json!({"status": status.code, "reason": status.reason_lossy(), "message": message.unwrap_or(default), "me": null, "flash": null}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_read_as_chrono_would_write_them() {
+        for (y, mo, d, h, mi) in [(2026, 12, 4, 9, 5), (1999, 1, 31, 23, 59), (5, 2, 3, 0, 0)] {
+            let time = NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_micro_opt(h, mi, 7, 123_456)
+                .unwrap();
+            assert_eq!(
+                super::when(time),
+                time.format("%Y-%m-%d %H:%M UTC").to_string()
+            );
+        }
+    }
 }
