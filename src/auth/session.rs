@@ -58,13 +58,15 @@ pub fn start(conn: &mut DbConnection, user_id: i32, days: u32) -> AppResult<Stri
 
 /// The live session with this token and its user, if any.
 pub fn resolve(conn: &mut DbConnection, token: &str) -> AppResult<Option<(i32, User)>> {
-    Ok(sessions::table
+    let hash = token_hash(token);
+    let now = now();
+    Ok(crate::natively!(conn, |c| sessions::table
         .inner_join(users::table)
-        .filter(sessions::token_hash.eq(token_hash(token)))
-        .filter(sessions::expires_at.gt(now()))
+        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::expires_at.gt(now))
         .select((sessions::id, User::as_select()))
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Ends one session.

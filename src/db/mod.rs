@@ -46,6 +46,23 @@ pub enum DbConnection {
 /// The Diesel backend of [`DbConnection`] (for boxed queries).
 pub type DbBackend = MultiBackend;
 
+/// Runs `$body` with `$c` bound to the backend's own connection
+/// (`&mut SqliteConnection` or `&mut PgConnection`); the body is compiled
+/// once for each. For the hot paths: Diesel's MultiConnection writes a
+/// query's SQL out again on every execution, even when the prepared
+/// statement is cached, so a point read through it spent more time
+/// building SQL text than in the database. Statements with no `Box` in
+/// them, run this way, are prepared once per connection and reused.
+#[macro_export]
+macro_rules! natively {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// `url` fit to print: a PostgreSQL URL's password (before the last `@`,
 /// whatever characters it holds) and any `password=` parameter become
 /// `***`, so that logs and messages never carry them.

@@ -145,10 +145,10 @@ impl Post {
     }
 
     fn with_author(conn: &mut DbConnection, post: Post) -> AppResult<PostWithAuthor> {
-        let author = users::table
+        let author = crate::natively!(conn, |c| users::table
             .find(post.user_id)
             .select(Author::as_select())
-            .first(conn)?;
+            .first(c))?;
         Ok(PostWithAuthor { post, author })
     }
 
@@ -159,10 +159,10 @@ impl Post {
         id: i32,
         viewer: Option<&User>,
     ) -> AppResult<PostWithAuthor> {
-        let post: Post = posts::table
+        let post: Post = crate::natively!(conn, |c| posts::table
             .find(id)
             .select(Post::as_select())
-            .first(conn)?;
+            .first(c))?;
         if !post.visible_to(viewer) {
             return Err(AppError::NotFound);
         }
@@ -298,31 +298,35 @@ impl Post {
     /// home page's time). On PostgreSQL, where each statement is a round
     /// trip, one `= ANY($1)` statement, which is cached as it is.
     pub fn find_many(conn: &mut DbConnection, ids: &[i32]) -> AppResult<Vec<PostWithAuthor>> {
-        let with_authors = || {
-            posts::table
-                .inner_join(users::table)
-                .select((Post::as_select(), Author::as_select()))
-        };
-        if let DbConnection::Sqlite(_) = conn {
-            let mut found = Vec::with_capacity(ids.len());
-            for &id in ids {
-                let row = with_authors()
-                    .filter(posts::id.eq(id))
-                    .first::<(Post, Author)>(conn)
-                    .optional()?;
-                if let Some((post, author)) = row {
-                    found.push(PostWithAuthor { post, author });
+        let with_authors = posts::table.inner_join(users::table);
+        let rows: Vec<(Post, Author)> = match conn {
+            DbConnection::Sqlite(c) => {
+                let mut found = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    let row = with_authors
+                        .filter(posts::id.eq(id))
+                        .select((Post::as_select(), Author::as_select()))
+                        .first(c)
+                        .optional()?;
+                    found.extend(row);
                 }
+                found
             }
-            return Ok(found);
-        }
-        let mut rows: HashMap<i32, PostWithAuthor> = with_authors()
-            .filter(posts::id.eq_any(ids))
-            .load::<(Post, Author)>(conn)?
+            DbConnection::Postgres(c) => {
+                let mut rows: HashMap<i32, (Post, Author)> = with_authors
+                    .filter(posts::id.eq_any(ids))
+                    .select((Post::as_select(), Author::as_select()))
+                    .load::<(Post, Author)>(c)?
+                    .into_iter()
+                    .map(|row| (row.0.id, row))
+                    .collect();
+                ids.iter().filter_map(|id| rows.remove(id)).collect()
+            }
+        };
+        Ok(rows
             .into_iter()
-            .map(|(post, author)| (post.id, PostWithAuthor { post, author }))
-            .collect();
-        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
+            .map(|(post, author)| PostWithAuthor { post, author })
+            .collect())
     }
 
     /// How many posts [`Post::listable`] holds, from the counts the
@@ -339,17 +343,17 @@ impl Post {
             _ => 0,
         };
         if let Some(author) = filter.author {
-            let published: Option<i32> = users::table
+            let published: Option<i32> = crate::natively!(conn, |c| users::table
                 .find(author)
                 .select(users::published_posts)
-                .first(conn)
-                .optional()?;
+                .first(c)
+                .optional())?;
             return Ok(published.map_or(0, |n| i64::from(n) + own_drafts(author)));
         }
-        let published: Option<i64> = post_totals::table
+        let published: Option<i64> = crate::natively!(conn, |c| post_totals::table
             .select(post_totals::published)
-            .first(conn)
-            .optional()?;
+            .first(c)
+            .optional())?;
         let published = match published {
             Some(published) => published,
             None => Post::listable(filter, None).count().get_result(conn)?,
