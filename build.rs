@@ -4,7 +4,7 @@
 //!   not know that: without the `rerun-if-changed`, a new migration is
 //!   silently left out of the binary.
 //! - `templates/` and `static/` are compiled into the binary (see
-//!   `src/assets.rs`), so it runs from any folder with nothing beside it.
+//!   `src/web/assets.rs`), so it runs from any folder with nothing beside it.
 //!   This writes `$OUT_DIR/assets.rs`: two sorted lists of
 //!   `("relative/name", include_…!("/absolute/path"))`. `include_str!` for
 //!   templates (the compiler checks they are UTF-8, as Tera needs) and
@@ -29,7 +29,7 @@ fn main() {
         let base = root.join(folder);
         let mut files = Vec::new();
         collect(&base, &mut files);
-        // Sorted by name as a string: `src/assets.rs` binary-searches it.
+        // Sorted by name as a string: `src/web/assets.rs` binary-searches it.
         let mut named: Vec<(String, PathBuf)> = files
             .into_iter()
             .map(|file| (relative_name(&base, &file), file))

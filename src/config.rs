@@ -70,7 +70,7 @@ pub struct Settings {
     #[serde(default = "default_session_days")]
     pub session_days: u32,
     /// A folder whose `templates/` and `static/` files replace the built-in
-    /// ones of the same name (see [`crate::assets`]); relative to
+    /// ones of the same name (see [`crate::web::assets`]); relative to
     /// `Rocket.toml`'s folder when set there. Unset: the built-in look.
     #[serde(default)]
     pub theme_dir: Option<RelativePathBuf>,
@@ -135,14 +135,6 @@ fn default_session_days() -> u32 {
 }
 
 impl Settings {
-    /// Where post images go (`<volume_dir>/uploads`), and their size limit.
-    pub fn uploads(&self) -> crate::images::Uploads {
-        crate::images::Uploads::new(
-            self.volume_dir.relative().join("uploads"),
-            self.max_image_bytes,
-        )
-    }
-
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
         figment.extract().map_err(Box::new)
     }

@@ -4,21 +4,13 @@
 //! [`rocket`] builds the whole application; `main.rs` launches it and the
 //! tests drive it, so both run the same thing.
 
-pub mod accounts;
-pub mod assets;
-pub mod auth;
+// The layers, from the top down; a module uses only those below its own
+// (docs/ARCHITECTURE.md; tests/app/architecture.rs keeps it so).
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod error;
-pub mod images;
-pub mod markdown;
-pub mod models;
-pub mod request_log;
-pub mod routes;
-pub mod security;
-pub mod seed;
-pub mod transfer;
+pub mod domain;
+pub mod web;
 
 use rocket::fairing::{self, AdHoc};
 use rocket::figment::Figment;
@@ -37,8 +29,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     // A bad configuration is reported by the `Settings` fairing below; the
     // defaults only stand in until then.
     let settings = Settings::from_figment(&figment).unwrap_or_default();
-    auth::password::limit_concurrency(settings.hash_concurrency);
-    let throttle = auth::throttle::LoginThrottle::new(
+    domain::password::limit_concurrency(settings.hash_concurrency);
+    let throttle = domain::throttle::LoginThrottle::new(
         settings.login_attempts,
         std::time::Duration::from_secs(settings.login_window_secs),
     );
@@ -51,7 +43,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     let uploads = settings.uploads();
     // Templates and static files are built in; `assets` picks the folder
     // rocket_dyn_templates must be given and what overrides the built-ins.
-    let assets = assets::Sources::new(&figment, &settings);
+    let assets = web::assets::Sources::new(&figment, &settings);
     let figment = figment.merge(("template_dir", assets.template_dir()));
     rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
@@ -63,24 +55,46 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(AdHoc::on_shutdown("WAL checkpoint", |rocket| {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
-        .manage(models::post_views::ViewCounter::default())
-        .manage(models::post_views::TrendingBoard::default())
-        .attach(routes::trending::refresher(std::time::Duration::from_secs(
+        .manage(domain::post_views::ViewCounter::default())
+        .attach(AdHoc::on_liftoff("Post views writer", |rocket| {
+            Box::pin(start_writing_views(rocket))
+        }))
+        .manage(domain::post_views::TrendingBoard::default())
+        .attach(web::trending::refresher(std::time::Duration::from_secs(
             settings.trending_refresh_secs.max(1),
         )))
         .manage(throttle)
         .manage(uploads)
-        .attach(request_log::RequestLog)
+        .attach(web::request_log::RequestLog)
         .attach(assets.templates())
-        .attach(security::SecurityHeaders)
-        .mount("/", routes::pages::routes())
-        .mount("/", routes::health::routes())
-        .mount("/", routes::uploads::routes())
-        .register("/", routes::pages::catchers())
-        .mount("/api", routes::api::routes())
-        .register("/api", routes::api::catchers())
-        .mount("/static", assets::routes())
+        .attach(web::security::SecurityHeaders)
+        .mount("/", web::pages::routes())
+        .mount("/", web::health::routes())
+        .mount("/", web::uploads::routes())
+        .register("/", web::pages::catchers())
+        .mount("/api", web::api::routes())
+        .register("/api", web::api::catchers())
+        .mount("/static", web::assets::routes())
         .manage(assets)
+}
+
+/// Starts the task that writes the counted post views every second, until
+/// shutdown (when `checkpoint_on_shutdown` writes the rest).
+async fn start_writing_views(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(writer), Some(counter)) = (
+        rocket.state::<db::Writer>().cloned(),
+        rocket.state::<domain::post_views::ViewCounter>().cloned(),
+    ) else {
+        return;
+    };
+    let every = domain::post_views::WRITE_EVERY;
+    let stop = rocket.shutdown();
+    rocket::tokio::spawn(async move {
+        domain::post_views::write_every(writer, counter, every, async move {
+            stop.await;
+        })
+        .await;
+    });
 }
 
 /// On shutdown (after in-flight requests finish), write the views counted
@@ -90,11 +104,11 @@ async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
     let Some(writer) = rocket.state::<db::Writer>() else {
         return;
     };
-    if let Some(counter) = rocket.state::<models::post_views::ViewCounter>() {
+    if let Some(counter) = rocket.state::<domain::post_views::ViewCounter>() {
         let batch = counter.take_all();
         if let Err(error) = writer
             .write(move |conn| {
-                models::post_views::write_batch(conn, &batch, models::post_views::today())
+                domain::post_views::write_batch(conn, &batch, domain::post_views::today())
             })
             .await
         {
@@ -102,7 +116,7 @@ async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
         }
     }
     match writer
-        .alone(|conn| db::checkpoint(conn).map_err(error::AppError::from))
+        .alone(|conn| db::checkpoint(conn).map_err(domain::error::AppError::from))
         .await
     {
         Ok(()) => log::info!("checkpointed the write-ahead log"),
@@ -145,7 +159,7 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
             let (mut conn, lock) = db::prepare(&url).map_err(|e| e.to_string())?;
             // Files no post refers to (a crash between a commit and a file
             // removal) go before anything can be uploaded.
-            let referenced = models::Post::all_images(&mut conn)
+            let referenced = domain::Post::all_images(&mut conn)
                 .map_err(|e| format!("cannot read the post images: {e}"))?;
             let uploads = settings.uploads();
             match uploads.sweep(&referenced.into_iter().collect()) {
@@ -154,11 +168,14 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
                 Err(e) => log::warn!("cannot tidy the uploads folder: {e}"),
             }
             if settings.seed {
-                let outcome =
-                    seed::seed_if_empty(&mut conn, seed::admin_password_from_env(), Some(&uploads))
-                        .map_err(|e| format!("cannot seed the database: {e}"))?;
-                if let seed::Outcome::Seeded { .. } = outcome {
-                    for line in seed::describe(&outcome) {
+                let outcome = domain::seed::seed_if_empty(
+                    &mut conn,
+                    domain::seed::admin_password_from_env(),
+                    Some(&uploads),
+                )
+                .map_err(|e| format!("cannot seed the database: {e}"))?;
+                if let domain::seed::Outcome::Seeded { .. } = outcome {
+                    for line in domain::seed::describe(&outcome) {
                         log::warn!("{line}");
                     }
                 }

@@ -43,7 +43,7 @@ fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
     assert_eq!(count, 7);
 
     // Logging in works over the socket, and no secret reaches the log.
-    let cookie = server.log_in("hop", portfolio::seed::DEMO_PASSWORD);
+    let cookie = server.log_in("hop", portfolio::domain::seed::DEMO_PASSWORD);
     let me = server.request("GET", "/api/me", None, Some(&cookie));
     assert_eq!(me.status, 200, "{}", me.body);
     // So does an API token; it stays out of the log too.
@@ -70,7 +70,7 @@ fn the_binary_starts_from_an_empty_folder_seeds_and_serves() {
     );
     assert!(log.contains("rid="), "{log}");
     assert!(
-        !log.contains(portfolio::seed::DEMO_PASSWORD),
+        !log.contains(portfolio::domain::seed::DEMO_PASSWORD),
         "a password was logged"
     );
     assert!(!log.contains("$argon2"), "a hash was logged");

@@ -165,7 +165,7 @@ fn user_create_reads_the_password_from_stdin_and_validates() {
         .select(users::password_hash)
         .first(&mut s.conn())
         .unwrap();
-    assert!(portfolio::auth::password::verify_blocking(
+    assert!(portfolio::domain::password::verify_blocking(
         "there is no spoon",
         Some(&hash)
     ));
@@ -208,14 +208,14 @@ fn user_set_password_changes_it_and_ends_sessions() {
         "first password\n",
     );
     let id: i32 = users::table.select(users::id).first(&mut s.conn()).unwrap();
-    portfolio::auth::session::start(&mut s.conn(), id, 14).unwrap();
+    portfolio::domain::session::start(&mut s.conn(), id, 14).unwrap();
 
     s.ok(&["user", "set-password", "Morpheus"], "second password\n");
     let hash: String = users::table
         .select(users::password_hash)
         .first(&mut s.conn())
         .unwrap();
-    assert!(portfolio::auth::password::verify_blocking(
+    assert!(portfolio::domain::password::verify_blocking(
         "second password",
         Some(&hash)
     ));

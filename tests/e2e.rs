@@ -433,7 +433,7 @@ async fn a_person_uses_the_site_in_a_real_browser() {
 
     // Flow 5: a post with an image from the form; the browser loads and
     // decodes it (so it is served whole, with an image type).
-    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/seed_assets/gears.png");
+    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain/seed_assets/gears.png");
     grace.open("/posts/new").await;
     grace.fill("title", "Gears of the difference engine").await;
     grace.fill("content", "Brass gears, cut by hand.").await;

@@ -69,7 +69,7 @@ fn two_instances_share_one_postgres_database() {
     assert_eq!(read.json()["title"], "Written on the first");
 
     // An image uploaded through one is served by the other.
-    let png = include_bytes!("../src/seed_assets/gears.png");
+    let png = include_bytes!("../src/domain/seed_assets/gears.png");
     let path = format!("/api/posts/{id}/image");
     let (status, _, answer) = raw_request(first.port, "PUT", &path, png, Some(&cookie));
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));

@@ -26,11 +26,10 @@ use diesel::result::DatabaseErrorInformation;
 use diesel::sqlite::Sqlite;
 use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use rocket::request::{self, FromRequest, Request};
 use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
-use crate::error::{AppError, AppResult};
+use crate::domain::error::{AppError, AppResult};
 
 pub use sqlite::{file_of, lock_path, with_budget, PRAGMAS};
 pub use writer::{write_transaction, Writer};
@@ -272,15 +271,6 @@ pub fn read_within<T>(
 ) -> AppResult<T> {
     let mut conn = pool.get().map_err(|_| AppError::Busy)?;
     sqlite::with_budget(budget, || work(&mut conn.0))
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Db<'r> {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        request::Outcome::Success(Db::new(request.rocket()))
-    }
 }
 
 /// A pooled, read-only connection.

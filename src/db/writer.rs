@@ -32,7 +32,7 @@ use super::{establish, immediate_transaction, DbConnection};
 
 /// The transaction manager of [`DbConnection`] (it asks the backend's own).
 type Manager = <DbConnection as Connection>::TransactionManager;
-use crate::error::{AppError, AppResult};
+use crate::domain::error::{AppError, AppResult};
 
 /// How many jobs may wait for the writer before new ones wait for a place.
 const QUEUE_CAPACITY: usize = 1024;

@@ -6,8 +6,8 @@
 use diesel::prelude::*;
 use portfolio::db::schema::{post_totals, posts, user_totals, users};
 use portfolio::db::{self, DbConnection};
-use portfolio::models::post::{PostChanges, PostDraft};
-use portfolio::models::{NewUser, Post, Role, User};
+use portfolio::domain::post::{PostChanges, PostDraft};
+use portfolio::domain::{NewUser, Post, Role, User};
 use proptest::prelude::*;
 
 use crate::test_database::TestDatabase;
@@ -61,7 +61,7 @@ fn new_database(dir: &std::path::Path) -> (TestDatabase, DbConnection) {
 }
 
 fn make_user(conn: &mut DbConnection, n: u32) -> User {
-    let signup = portfolio::models::user::SignUp {
+    let signup = portfolio::domain::user::SignUp {
         uid: format!("counted{n}"),
         name: format!("Counted {n}"),
         email: None,
@@ -151,7 +151,7 @@ fn apply(conn: &mut DbConnection, step: &Step, next_user: &mut u32) {
                     title: None,
                     content: None,
                     published: Some(published),
-                    updated_at: portfolio::models::now(),
+                    updated_at: portfolio::domain::now(),
                 };
                 Post::update(conn, &admin, post, &changes).unwrap();
             }

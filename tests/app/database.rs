@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use portfolio::db::schema::{posts, users};
 use portfolio::db::{self, Backend, ReadPool};
-use portfolio::seed;
+use portfolio::domain::seed;
 use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 
@@ -307,7 +307,7 @@ fn the_admin_password_can_be_chosen() {
         .select(users::password_hash)
         .first(&mut conn)
         .unwrap();
-    assert!(portfolio::auth::password::verify_blocking(
+    assert!(portfolio::domain::password::verify_blocking(
         "chosen admin password",
         Some(&hash)
     ));
@@ -587,8 +587,8 @@ fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
 /// count, search) follows; new rows get new ids; a second import is refused.
 #[test]
 fn an_export_from_sqlite_imports_into_a_new_database() {
-    use portfolio::models::user::SignUp;
-    use portfolio::transfer;
+    use portfolio::domain::transfer;
+    use portfolio::domain::user::SignUp;
     let dir = tempfile::tempdir().unwrap();
     let source_db = TestDatabase::sqlite(&dir.path().join("source"));
     std::fs::create_dir_all(&source_db.volume).unwrap();
@@ -601,7 +601,7 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         .first(&mut source)
         .unwrap();
     let views = std::collections::HashMap::from([(first_post, 3)]);
-    portfolio::models::post_views::write_batch(
+    portfolio::domain::post_views::write_batch(
         &mut source,
         &views,
         chrono::Utc::now().date_naive(),
@@ -628,22 +628,22 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
 
     // Derived data follows the rows: the listing's total and search.
     let published = exported.posts.iter().filter(|p| p.published).count() as i64;
-    let (_, total) = portfolio::models::Post::list(
+    let (_, total) = portfolio::domain::Post::list(
         &mut target,
         Default::default(),
         None,
-        portfolio::models::page::Slice::first(20),
+        portfolio::domain::page::Slice::first(20),
     )
     .unwrap();
     assert_eq!(total, published);
     let word = exported.posts[0].title.split_whitespace().next().unwrap();
-    let query = portfolio::models::search::SearchQuery::parse(word).unwrap();
-    let found = portfolio::models::search::search(
+    let query = portfolio::domain::search::SearchQuery::parse(word).unwrap();
+    let found = portfolio::domain::search::search(
         &mut target,
         &query,
         Default::default(),
         None,
-        portfolio::models::Page::parse(None, None).unwrap(),
+        portfolio::domain::Page::parse(None, None).unwrap(),
     )
     .unwrap();
     assert!(!found.hits.is_empty(), "{word} is found after the import");
@@ -658,8 +658,8 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
     }
     .validate()
     .unwrap();
-    let hash = portfolio::auth::password::hash_blocking(&new.password).unwrap();
-    let user = portfolio::models::User::create(&mut target, &new, &hash).unwrap();
+    let hash = portfolio::domain::password::hash_blocking(&new.password).unwrap();
+    let user = portfolio::domain::User::create(&mut target, &new, &hash).unwrap();
     assert!(exported.users.iter().all(|u| u.id < user.id));
 
     // A database with users is not overwritten.

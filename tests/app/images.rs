@@ -431,3 +431,68 @@ async fn the_post_form_uploads_an_image_and_refuses_a_fake_one_keeping_the_text(
         "the client's file name is not used"
     );
 }
+
+/// Makes the database refuse to give any post an image: a failure injected
+/// between an edit's text and its image.
+fn refuse_images_in_the_database(app: &TestApp) {
+    use diesel::connection::SimpleConnection;
+    let sql = if crate::helpers::on_postgres() {
+        "CREATE FUNCTION refuse_images() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+         CREATE TRIGGER refuse_images BEFORE UPDATE OF image ON posts FOR EACH ROW \
+           WHEN (NEW.image IS NOT NULL) EXECUTE FUNCTION refuse_images();"
+    } else {
+        "CREATE TRIGGER refuse_images BEFORE UPDATE OF image ON posts \
+           WHEN NEW.image IS NOT NULL BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+    };
+    app.conn().batch_execute(sql).unwrap();
+}
+
+#[rocket::async_test]
+async fn an_edit_whose_image_fails_keeps_the_old_text_and_stores_no_file() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada").await;
+    let id = app.create_post(&ada, "Before", true).await;
+    refuse_images_in_the_database(&app);
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada", PASSWORD).await;
+    let form = browser.get(&format!("/posts/{id}/edit")).await;
+    let token = form.csrf_token();
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("title", "After"),
+        ("content", "Changed text."),
+        ("published", "true"),
+    ];
+    let picture = png();
+    let (content_type, body) = multipart(&fields, Some(("new.png", picture.as_slice())));
+    let failed = browser
+        .post_raw(&format!("/posts/{id}/edit"), &content_type, body)
+        .await;
+    assert_eq!(
+        failed.status,
+        Status::InternalServerError,
+        "{}",
+        failed.html
+    );
+    // Neither half of the edit is there: the text is the old one, the post
+    // has no image, and the file stored for it is gone again.
+    let post = app.get(&format!("/api/posts/{id}"), None).await;
+    assert_eq!(post.body["title"], "Before");
+    assert!(post.body["image"].is_null(), "{}", post.body);
+    assert!(stored(&app).is_empty(), "{:?}", stored(&app));
+    // The same edit without an image goes through whole.
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("title", "After"),
+        ("content", "Changed text."),
+        ("published", "true"),
+    ];
+    let (content_type, body) = multipart(&fields, None);
+    let saved = browser
+        .post_raw(&format!("/posts/{id}/edit"), &content_type, body)
+        .await;
+    assert_eq!(saved.status, Status::SeeOther, "{}", saved.html);
+    let post = app.get(&format!("/api/posts/{id}"), None).await;
+    assert_eq!(post.body["title"], "After");
+}

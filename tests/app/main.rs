@@ -8,6 +8,7 @@ mod images;
 #[path = "../support/database.rs"]
 mod test_database;
 
+mod architecture;
 mod assets;
 mod authorization;
 mod bench_routes;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use portfolio::db::schema::{post_daily_views, posts};
-use portfolio::models::post_views;
+use portfolio::domain::post_views;
 use rocket::http::Status;
 
 use crate::browser::Browser;
@@ -20,6 +20,23 @@ fn viewed(app: &TestApp, post: i32, days_ago: u64, views: i32) {
         ))
         .execute(&mut app.conn())
         .unwrap();
+}
+
+/// `post`'s stored view count once it reaches `expected`, or after a minute
+/// (a few milliseconds is normal; a minute means the batch never came).
+async fn views_written(app: &TestApp, post: i32, expected: i32) -> i32 {
+    let stored = || -> i32 {
+        posts::table
+            .find(post)
+            .select(posts::views)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stored() < expected && std::time::Instant::now() < deadline {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stored()
 }
 
 fn ids_and_views(body: &serde_json::Value) -> Vec<(i64, i64)> {
@@ -90,18 +107,7 @@ async fn page_views_reach_trending_through_the_batched_counter() {
 
     // The batch is written in the background, after the page is sent:
     // wait for it (a few milliseconds; a minute means it never came).
-    let stored = || -> i32 {
-        posts::table
-            .find(post)
-            .select(posts::views)
-            .first(&mut app.conn())
-            .unwrap()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while stored() < 2 && std::time::Instant::now() < deadline {
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(stored(), 2);
+    assert_eq!(views_written(&app, post, 2).await, 2);
     let reply = app.get("/api/posts/trending", None).await;
     assert_eq!(ids_and_views(&reply.body), [(post as i64, 2)]);
 
@@ -188,4 +194,29 @@ async fn a_batch_of_views_adds_up_and_skips_deleted_posts() {
         ids.len() as i64,
         "no rows for deleted or unknown posts"
     );
+}
+
+#[rocket::async_test]
+async fn counted_views_are_written_by_their_own_task_without_any_request() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada").await;
+    let post = app.create_post(&ada, "Counted", true).await;
+    // Views counted straight into the app's counter: no page is asked for,
+    // so only the background task can write them.
+    let counter = app
+        .client
+        .rocket()
+        .state::<post_views::ViewCounter>()
+        .expect("the app manages a view counter");
+    for _ in 0..3 {
+        counter.record(post);
+    }
+    assert_eq!(views_written(&app, post, 3).await, 3);
+    let daily: i32 = post_daily_views::table
+        .filter(post_daily_views::post_id.eq(post))
+        .select(post_daily_views::views)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(daily, 3);
+    assert_eq!(counter.pending(post), 0, "nothing left to write");
 }

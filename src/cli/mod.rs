@@ -1,0 +1,205 @@
+//! The command line: `portfolio [serve]` runs the server; the other
+//! subcommands look after the database and accounts. Every one reads the
+//! same configuration as the server (`Rocket.toml`, `ROCKET_*` variables).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config;
+use crate::db::{self, DbConnection};
+use crate::domain::error::AppError;
+
+mod backup;
+mod database;
+mod healthcheck;
+mod user;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portfolio",
+    version,
+    about = "People and their posts: a web app over one SQLite file."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Migrate, inspect, roll back or seed the database.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Create accounts and set passwords.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a consistent copy of the database to FILE, while the server keeps serving.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        file: PathBuf,
+    },
+    /// Replace the database with the backup FILE (stop the server first).
+    Restore {
+        /// A file written by `portfolio backup`.
+        file: PathBuf,
+    },
+    /// Exit 0 when the running server's /health answers OK (for Docker's HEALTHCHECK).
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations.
+    Migrate,
+    /// List applied and pending migrations.
+    Status,
+    /// Undo the most recent migrations.
+    Rollback {
+        /// How many migrations to undo.
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+    },
+    /// Fill an empty database with the demo users and posts.
+    Seed,
+    /// Write every row of the database to FILE (JSON), to import elsewhere.
+    Export {
+        /// Where to write (must not exist yet).
+        file: PathBuf,
+    },
+    /// Read FILE (from `db export`) into this database, which must be empty:
+    /// how a SQLite portfolio moves to PostgreSQL. Copy the uploads folder too.
+    Import {
+        /// A file written by `portfolio db export`.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is asked for (or read from standard input when it is not a terminal).
+    Create {
+        #[arg(long)]
+        uid: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Make the account an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set an account's password (asked for, or read from standard input) and end its sessions.
+    SetPassword {
+        /// The account's user name.
+        uid: String,
+    },
+}
+
+/// A command that failed, with the message for the person who ran it.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+pub(super) type Outcome = Result<(), Failure>;
+
+/// Runs a maintenance command (everything but `serve`), printing its report.
+pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
+    let figment = config::figment();
+    let url = config::database_url(&figment)?;
+    match command {
+        Command::Serve => Err(Failure("`serve` is run by main".into())),
+        Command::Db(DbCommand::Migrate) => database::migrate(&url, out),
+        Command::Db(DbCommand::Status) => database::status(&url, out),
+        Command::Db(DbCommand::Rollback { steps }) => database::rollback(&url, steps, out),
+        Command::Db(DbCommand::Seed) => database::seed(&figment, &url, out),
+        Command::Db(DbCommand::Export { file }) => database::export(&url, &file, out),
+        Command::Db(DbCommand::Import { file }) => database::import(&url, &file, out),
+        Command::User(UserCommand::Create {
+            uid,
+            name,
+            email,
+            admin,
+        }) => user::create(&url, uid, name, email, admin, out),
+        Command::User(UserCommand::SetPassword { uid }) => user::set_password(&url, &uid, out),
+        Command::Backup { file } => backup::backup(&url, &file, out),
+        Command::Restore { file } => backup::restore(&url, &file, out),
+        Command::Healthcheck => healthcheck::healthcheck(&figment, out),
+    }
+}
+
+/// An error with its per-field messages, for a terminal.
+pub(super) fn describe(error: AppError) -> Failure {
+    match &error {
+        AppError::Validation { fields, .. } | AppError::Conflict { fields, .. }
+            if !fields.is_empty() =>
+        {
+            let details: Vec<String> = fields
+                .iter()
+                .map(|(field, message)| format!("{field} {message}"))
+                .collect();
+            Failure(details.join("; "))
+        }
+        AppError::Internal(cause) => Failure(crate::domain::error::chain(cause.as_ref())),
+        _ => Failure(error.to_string()),
+    }
+}
+
+/// Opens a database that must already exist (inspecting a path that does
+/// not should not create an empty database there), with the shared claim
+/// that keeps `restore` from swapping it meanwhile.
+pub(super) fn open_existing(url: &str) -> Result<(DbConnection, Option<db::ServerLock>), Failure> {
+    if db::Backend::of_url(url) == db::Backend::Postgres {
+        return Ok((db::establish(url)?, None));
+    }
+    let file = db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
+    if !file.is_file() {
+        return Err(Failure(format!(
+            "there is no database at {}: start the server or run `portfolio db migrate` first",
+            file.display()
+        )));
+    }
+    let claim = db::lock_shared(url)?;
+    Ok((db::establish(url)?, claim))
+}
+
+/// `backup` and `restore` copy SQLite files; PostgreSQL has its own tools.
+pub(super) fn require_sqlite(url: &str, command: &str) -> Outcome {
+    match db::Backend::of_url(url) {
+        db::Backend::Sqlite => Ok(()),
+        db::Backend::Postgres => Err(Failure(format!(
+            "`portfolio {command}` {}",
+            db::SQLITE_ONLY.trim_start_matches("this ")
+        ))),
+    }
+}
+
+/// The password, from a prompt (typed twice, not echoed) on a terminal, or
+/// the first line of standard input otherwise. Never from an argument,
+/// where it would show in the shell history and the process list.
+pub(super) fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            return Err(Failure("the passwords do not match".into()));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            return Err(Failure("no password on standard input".into()));
+        }
+        Ok(password)
+    }
+}

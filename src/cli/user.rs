@@ -1,0 +1,71 @@
+//! `portfolio user …`: accounts from the command line.
+
+use std::io::Write;
+
+use super::{describe, open_existing, read_password, Failure, Outcome};
+use crate::db;
+use crate::domain::fields::Password;
+use crate::domain::password;
+use crate::domain::user::SignUp;
+use crate::domain::{Role, User};
+
+/// `user create`: an account, its password asked for.
+pub fn create(
+    url: &str,
+    uid: String,
+    name: String,
+    email: Option<String>,
+    admin: bool,
+    out: &mut dyn Write,
+) -> Outcome {
+    // Asked before the database is opened: on PostgreSQL, `prepare`
+    // holds the start-up lock, which a server starting meanwhile
+    // would wait for.
+    let raw = read_password()?;
+    let (mut conn, _claim) = db::prepare(url)?;
+    let form = SignUp {
+        uid,
+        name,
+        email,
+        password: raw,
+        dob: None,
+    };
+    let mut new = form.validate().map_err(describe)?;
+    if admin {
+        new.role = Role::Admin;
+    }
+    let hash = password::hash_blocking(&new.password).map_err(describe)?;
+    let user = User::create(&mut conn, &new, &hash).map_err(describe)?;
+    writeln!(
+        out,
+        "created {} {} (id {})",
+        user.role.as_str(),
+        user.uid,
+        user.id
+    )?;
+    Ok(())
+}
+
+/// `user set-password UID`: a new password; the account's sessions end.
+pub fn set_password(url: &str, uid: &str, out: &mut dyn Write) -> Outcome {
+    let (mut conn, _claim) = open_existing(url)?;
+    let user = User::find_by_uid(&mut conn, uid)
+        .map_err(describe)?
+        .ok_or_else(|| Failure(format!("there is no user {uid}")))?;
+    let raw = read_password()?;
+    let password = Password::parse(&raw, &user.uid, &user.name)
+        .map_err(|e| Failure(format!("password: {e}")))?;
+    let hash = password::hash_blocking(&password).map_err(describe)?;
+    let changes = crate::domain::UserChanges {
+        password_hash: Some(hash),
+        updated_at: crate::domain::now(),
+        ..Default::default()
+    };
+    User::update(&mut conn, user.id, &changes, None).map_err(describe)?;
+    writeln!(
+        out,
+        "set the password of {} and ended its sessions",
+        user.uid
+    )?;
+    Ok(())
+}

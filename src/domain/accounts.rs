@@ -1,0 +1,145 @@
+//! Account use cases that mix slow password work with database writes.
+//! The API and the pages both call these, so a rule is enforced in one place.
+//!
+//! Each one hashes or verifies on the hashing threads first and only then takes
+//! a pooled connection for the short write, so no connection (and no write
+//! lock) is held while argon2 runs.
+
+use std::net::IpAddr;
+
+use crate::db::Db;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::images::Uploads;
+use crate::domain::throttle::{self, LoginThrottle};
+use crate::domain::user::{SignUp, UserPatch};
+use crate::domain::{password, session, CurrentUser};
+use crate::domain::{NewUser, User};
+
+/// A valid sign-up with its password hashed (off the async workers).
+async fn validated_with_hash(form: &SignUp) -> AppResult<(NewUser, String)> {
+    let new = form.validate()?;
+    let hash = password::hash(new.password.clone()).await?;
+    Ok((new, hash))
+}
+
+/// Creates an account from a sign-up form.
+pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
+    let (new, hash) = validated_with_hash(form).await?;
+    db.write(move |conn| User::create(conn, &new, &hash)).await
+}
+
+/// Creates an account and logs it in, in one transaction: either both
+/// happen or neither (no account left behind without its session).
+pub async fn sign_up_and_log_in(
+    db: &Db<'_>,
+    form: &SignUp,
+    session_days: u32,
+) -> AppResult<(User, String)> {
+    let (new, hash) = validated_with_hash(form).await?;
+    db.write(move |conn| {
+        crate::db::write_transaction(conn, |conn| {
+            let user = User::create(conn, &new, &hash)?;
+            let token = session::start(conn, user.id, session_days)?;
+            Ok((user, token))
+        })
+    })
+    .await
+}
+
+/// Checks a uid and password; on success starts a session and returns the
+/// user and the session token. An unknown uid and a wrong password give the
+/// same answer after the same work. Too many failures for the account or
+/// from the `client` address are refused before any work (429).
+pub async fn log_in(
+    db: &Db<'_>,
+    throttle: &LoginThrottle,
+    client: Option<IpAddr>,
+    uid: &str,
+    candidate: &str,
+    session_days: u32,
+) -> AppResult<(User, String)> {
+    let attempt = throttle
+        .begin(throttle::keys(uid, client))
+        .await
+        .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
+    // Our own failures (database busy, hashing unavailable) are not the
+    // client's failed guesses: those attempts count as neither.
+    let lookup = uid.to_owned();
+    let user = match db.read(move |conn| User::find_by_uid(conn, &lookup)).await {
+        Ok(user) => user,
+        Err(error) => {
+            attempt.undecided();
+            return Err(error);
+        }
+    };
+    let stored = user.as_ref().map(|user| user.password_hash.clone());
+    let verified = match password::verify(candidate.to_owned(), stored).await {
+        Ok(verified) => verified,
+        Err(error) => {
+            attempt.undecided();
+            return Err(error);
+        }
+    };
+    match user {
+        Some(user) if verified => {
+            let user_id = user.id;
+            match db
+                .write(move |conn| session::start(conn, user_id, session_days))
+                .await
+            {
+                Ok(token) => {
+                    attempt.succeeded();
+                    Ok((user, token))
+                }
+                Err(error) => {
+                    attempt.undecided();
+                    Err(error)
+                }
+            }
+        }
+        // Dropped without success: the attempt counts as a failure.
+        _ => Err(AppError::Unauthorized("wrong user name or password")),
+    }
+}
+
+/// Applies `patch` to account `id` on behalf of `actor`.
+pub async fn update(
+    db: &Db<'_>,
+    actor: &CurrentUser,
+    id: i32,
+    patch: UserPatch,
+) -> AppResult<User> {
+    let target = db.read(move |conn| User::find(conn, id)).await?;
+    let (valid, needs_current) = patch.authorize(&actor.user, &target)?;
+    if needs_current {
+        let current = valid.current_password.clone().unwrap_or_default();
+        if !password::verify(current, Some(target.password_hash.clone())).await? {
+            return Err(AppError::invalid_field(
+                "current_password",
+                "is not correct",
+            ));
+        }
+    }
+    let hash = match valid.password.clone() {
+        Some(new_password) => Some(password::hash(new_password).await?),
+        None => None,
+    };
+    // Changing your own password keeps the session you are using; an admin's
+    // reset ends every session of the account.
+    let keep_session = actor.session_id().filter(|_| actor.user.id == id);
+    let changes = valid.into_changes(hash);
+    db.write(move |conn| User::update(conn, id, &changes, keep_session))
+        .await
+}
+
+/// Deletes account `id` on behalf of `actor` (the owner or an admin),
+/// then the images of its posts.
+pub async fn delete(db: &Db<'_>, uploads: &Uploads, actor: &CurrentUser, id: i32) -> AppResult<()> {
+    let target = db.read(move |conn| User::find(conn, id)).await?;
+    if !target.can_be_managed_by(&actor.user) {
+        return Err(AppError::Forbidden("you can only delete your own account"));
+    }
+    let images = db.write(move |conn| User::delete(conn, id)).await?;
+    uploads.remove(images).await;
+    Ok(())
+}

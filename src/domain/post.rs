@@ -1,0 +1,431 @@
+//! Posts: their rules (who sees and who edits a post) and queries.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+use serde::Deserialize;
+
+use super::fields::{PostContent, PostTitle};
+use super::page::{Cursor, Position, Slice, Window};
+use super::{now, Checker, Page, User};
+use crate::db::schema::{post_totals, posts, users};
+use crate::db::{DbBackend, DbConnection};
+use crate::domain::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = posts, check_for_backend(Sqlite, Pg))]
+pub struct Post {
+    pub id: i32,
+    pub user_id: i32,
+    pub title: String,
+    pub content: String,
+    pub image: Option<String>,
+    pub published: bool,
+    pub views: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The public face of a post's author.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(Sqlite, Pg))]
+pub struct Author {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostWithAuthor {
+    pub post: Post,
+    pub author: Author,
+}
+
+/// A new post as the client sent it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostDraft {
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub published: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub title: PostTitle,
+    pub content: PostContent,
+    pub published: bool,
+}
+
+impl PostDraft {
+    pub fn validate(&self) -> AppResult<NewPost> {
+        let mut checker = Checker::default();
+        let title = checker.check("title", PostTitle::parse(&self.title));
+        let content = checker.check("content", PostContent::parse(&self.content));
+        checker.finish(|| {
+            Some(NewPost {
+                title: title?,
+                content: content?,
+                published: self.published.unwrap_or(true),
+            })
+        })
+    }
+}
+
+/// Changes to a post as the client sent them; absent fields stay.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub published: Option<bool>,
+}
+
+/// A row update: `None` leaves a column as it is.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = posts)]
+pub struct PostChanges {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub published: Option<bool>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl PostPatch {
+    pub fn validate(&self) -> AppResult<PostChanges> {
+        let mut checker = Checker::default();
+        let title = checker.check_optional("title", self.title.as_deref(), PostTitle::parse);
+        let content =
+            checker.check_optional("content", self.content.as_deref(), PostContent::parse);
+        checker.finish(|| {
+            Some(PostChanges {
+                title: title?.map(|t| t.as_str().to_owned()),
+                content: content?.map(|c| c.as_str().to_owned()),
+                published: self.published,
+                updated_at: now(),
+            })
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = posts)]
+struct PostRow<'a> {
+    user_id: i32,
+    title: &'a str,
+    content: &'a str,
+    published: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Which posts a listing shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostFilter {
+    /// Only this user's posts.
+    pub author: Option<i32>,
+}
+
+impl Post {
+    /// Published posts are public; drafts are seen by their author and admins.
+    pub fn visible_to(&self, viewer: Option<&User>) -> bool {
+        self.published || viewer.is_some_and(|viewer| self.can_be_edited_by(viewer))
+    }
+
+    /// The author and admins may edit or delete a post.
+    pub fn can_be_edited_by(&self, actor: &User) -> bool {
+        actor.id == self.user_id || actor.is_admin()
+    }
+
+    pub(crate) fn with_author(conn: &mut DbConnection, post: Post) -> AppResult<PostWithAuthor> {
+        let author = crate::natively!(conn, |c| users::table
+            .find(post.user_id)
+            .select(Author::as_select())
+            .first(c))?;
+        Ok(PostWithAuthor { post, author })
+    }
+
+    /// A post that `viewer` may see; someone else's draft is "not found",
+    /// so its existence is not given away.
+    pub fn find_visible(
+        conn: &mut DbConnection,
+        id: i32,
+        viewer: Option<&User>,
+    ) -> AppResult<PostWithAuthor> {
+        let post: Post = crate::natively!(conn, |c| posts::table
+            .find(id)
+            .select(Post::as_select())
+            .first(c))?;
+        if !post.visible_to(viewer) {
+            return Err(AppError::NotFound);
+        }
+        Post::with_author(conn, post)
+    }
+
+    /// Loads a post for `actor` to change: 404 if they cannot see it, 403 if
+    /// they can see it but it is not theirs.
+    pub(crate) fn find_editable(conn: &mut DbConnection, id: i32, actor: &User) -> AppResult<Post> {
+        let post: Post = posts::table
+            .find(id)
+            .select(Post::as_select())
+            .first(conn)?;
+        if !post.visible_to(Some(actor)) {
+            return Err(AppError::NotFound);
+        }
+        if !post.can_be_edited_by(actor) {
+            return Err(AppError::Forbidden(
+                "only the author or an admin can change this post",
+            ));
+        }
+        Ok(post)
+    }
+
+    pub fn create(
+        conn: &mut DbConnection,
+        author: &User,
+        new: &NewPost,
+    ) -> AppResult<PostWithAuthor> {
+        let now = now();
+        let row = PostRow {
+            user_id: author.id,
+            title: new.title.as_str(),
+            content: new.content.as_str(),
+            published: new.published,
+            created_at: now,
+            updated_at: now,
+        };
+        let post = diesel::insert_into(posts::table)
+            .values(&row)
+            .returning(crate::db::columns_of::<Post>())
+            .get_result::<Post>(conn)?;
+        Post::with_author(conn, post)
+    }
+
+    pub fn update(
+        conn: &mut DbConnection,
+        actor: &User,
+        id: i32,
+        changes: &PostChanges,
+    ) -> AppResult<PostWithAuthor> {
+        crate::db::write_transaction(conn, |conn| {
+            Post::find_editable(conn, id, actor)?;
+            let post = diesel::update(posts::table.find(id))
+                .set(changes)
+                .returning(crate::db::columns_of::<Post>())
+                .get_result::<Post>(conn)?;
+            Post::with_author(conn, post)
+        })
+    }
+
+    /// Deletes post `id`; returns its image's file name, to remove once
+    /// this is committed.
+    pub fn delete(conn: &mut DbConnection, actor: &User, id: i32) -> AppResult<Option<String>> {
+        crate::db::write_transaction(conn, |conn| {
+            let post = Post::find_editable(conn, id, actor)?;
+            diesel::delete(posts::table.find(id)).execute(conn)?;
+            Ok(post.image)
+        })
+    }
+
+    /// Sets (or, with `None`, clears) post `id`'s image; returns the post
+    /// and the file name of the image it replaced, to remove once this is
+    /// committed.
+    pub fn set_image(
+        conn: &mut DbConnection,
+        actor: &User,
+        id: i32,
+        image: Option<&str>,
+    ) -> AppResult<(PostWithAuthor, Option<String>)> {
+        crate::db::write_transaction(conn, |conn| {
+            let old = Post::find_editable(conn, id, actor)?.image;
+            let post = diesel::update(posts::table.find(id))
+                .set((posts::image.eq(image), posts::updated_at.eq(now())))
+                .returning(crate::db::columns_of::<Post>())
+                .get_result::<Post>(conn)?;
+            Ok((Post::with_author(conn, post)?, old))
+        })
+    }
+
+    /// The post showing the stored image `name`, if any.
+    pub fn find_by_image(conn: &mut DbConnection, name: &str) -> AppResult<Option<Post>> {
+        Ok(posts::table
+            .filter(posts::image.eq(name))
+            .select(Post::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Every stored image a post refers to (for the start-up sweep).
+    pub fn all_images(conn: &mut DbConnection) -> AppResult<Vec<String>> {
+        Ok(posts::table
+            .filter(posts::image.is_not_null())
+            .select(posts::image.assume_not_null())
+            .load(conn)?)
+    }
+
+    /// The posts `viewer` may list: published ones and their own drafts.
+    pub(crate) fn listable<'a>(
+        filter: PostFilter,
+        viewer: Option<&User>,
+    ) -> posts::BoxedQuery<'a, DbBackend> {
+        let mut query = posts::table.into_boxed();
+        query = match viewer {
+            Some(viewer) => {
+                query.filter(posts::published.eq(true).or(posts::user_id.eq(viewer.id)))
+            }
+            None => query.filter(posts::published.eq(true)),
+        };
+        if let Some(author) = filter.author {
+            query = query.filter(posts::user_id.eq(author));
+        }
+        query
+    }
+
+    /// The posts with these ids and their authors, in the order of `ids`
+    /// (ids of posts that are gone are skipped).
+    ///
+    /// On SQLite, one primary-key lookup per id through a statement that is
+    /// prepared once per connection and reused: an `IN (?, ?, …)` list has
+    /// as many parameters as ids, so Diesel cannot cache it, and compiling
+    /// that 13-column join cost more than reading the rows (a quarter of the
+    /// home page's time). On PostgreSQL, where each statement is a round
+    /// trip, one `= ANY($1)` statement, which is cached as it is.
+    pub fn find_many(conn: &mut DbConnection, ids: &[i32]) -> AppResult<Vec<PostWithAuthor>> {
+        let with_authors = posts::table.inner_join(users::table);
+        let rows: Vec<(Post, Author)> = match conn {
+            DbConnection::Sqlite(c) => {
+                let mut found = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    let row = with_authors
+                        .filter(posts::id.eq(id))
+                        .select((Post::as_select(), Author::as_select()))
+                        .first(c)
+                        .optional()?;
+                    found.extend(row);
+                }
+                found
+            }
+            DbConnection::Postgres(c) => {
+                let mut rows: HashMap<i32, (Post, Author)> = with_authors
+                    .filter(posts::id.eq_any(ids))
+                    .select((Post::as_select(), Author::as_select()))
+                    .load::<(Post, Author)>(c)?
+                    .into_iter()
+                    .map(|row| (row.0.id, row))
+                    .collect();
+                ids.iter().filter_map(|id| rows.remove(id)).collect()
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(post, author)| PostWithAuthor { post, author })
+            .collect())
+    }
+
+    /// How many posts [`Post::listable`] holds, from the counts the
+    /// triggers keep (`post_totals`, each account's `published_posts` and
+    /// `draft_posts`): nothing is counted on read. Should the totals row be
+    /// missing (a hand-edited database), the published posts are counted.
+    fn count_listable(
+        conn: &mut DbConnection,
+        filter: PostFilter,
+        viewer: Option<&User>,
+    ) -> AppResult<i64> {
+        let own_drafts = |of: i32| match viewer {
+            Some(viewer) if viewer.id == of => i64::from(viewer.draft_posts),
+            _ => 0,
+        };
+        if let Some(author) = filter.author {
+            let published: Option<i32> = crate::natively!(conn, |c| users::table
+                .find(author)
+                .select(users::published_posts)
+                .first(c)
+                .optional())?;
+            return Ok(published.map_or(0, |n| i64::from(n) + own_drafts(author)));
+        }
+        let published: Option<i64> = crate::natively!(conn, |c| post_totals::table
+            .select(post_totals::published)
+            .first(c)
+            .optional())?;
+        let published = match published {
+            Some(published) => published,
+            None => Post::listable(filter, None).count().get_result(conn)?,
+        };
+        Ok(published + viewer.map_or(0, |viewer| own_drafts(viewer.id)))
+    }
+
+    /// One slice of posts, most recently updated first, and how many there
+    /// are in all.
+    pub fn list(
+        conn: &mut DbConnection,
+        filter: PostFilter,
+        viewer: Option<&User>,
+        slice: Slice,
+    ) -> AppResult<(Window<PostWithAuthor>, i64)> {
+        // The slice's ids first: for anonymous lists the covering index
+        // answers that alone, so no row but the page's is read from the
+        // table (as one statement with an `IN (subquery)`, SQLite planned it
+        // worse). From a cursor, the range on `updated_at` starts the index
+        // walk right there; the `id` comparison only breaks ties.
+        use posts::{id, updated_at};
+        let query = Post::listable(filter, viewer)
+            .select((id, updated_at))
+            .limit(slice.fetch());
+        let query = match slice.position {
+            Position::Number(number) => query.order((updated_at.desc(), id.desc())).offset(
+                Page {
+                    number,
+                    per_page: slice.per_page,
+                }
+                .offset(),
+            ),
+            Position::After(at) => {
+                let time = time_of_key(at.key);
+                query
+                    .filter(
+                        updated_at
+                            .le(time)
+                            .and(updated_at.lt(time).or(id.lt(at.id))),
+                    )
+                    .order((updated_at.desc(), id.desc()))
+            }
+            Position::Before(at) => {
+                let time = time_of_key(at.key);
+                query
+                    .filter(
+                        updated_at
+                            .ge(time)
+                            .and(updated_at.gt(time).or(id.gt(at.id))),
+                    )
+                    .order((updated_at.asc(), id.asc()))
+            }
+        };
+        let keys: Vec<(i32, NaiveDateTime)> = query.load(conn)?;
+        let window = slice.window(keys, |(post, time)| Cursor {
+            key: time.and_utc().timestamp_micros(),
+            id: *post,
+        });
+        let ids: Vec<i32> = window.items.iter().map(|(post, _)| *post).collect();
+        let posts = Post::find_many(conn, &ids)?;
+        let total = Post::count_listable(conn, filter, viewer)?;
+        Ok((window.with_items(posts), total))
+    }
+}
+
+/// The time a posts cursor holds, within the years both databases store
+/// (a forged cursor may hold any number).
+fn time_of_key(micros: i64) -> NaiveDateTime {
+    /// 0001-01-01 00:00:00 and 9999-12-31 23:59:59, in µs since 1970.
+    const EARLIEST: i64 = -62_135_596_800_000_000;
+    const LATEST: i64 = 253_402_300_799_000_000;
+    chrono::DateTime::from_timestamp_micros(micros.clamp(EARLIEST, LATEST))
+        .unwrap_or_default()
+        .naive_utc()
+}

@@ -1,0 +1,132 @@
+//! Post use cases: writing, editing and deleting a post together with its
+//! image, for the API and the pages alike.
+//!
+//! Each is one write transaction (one writer job, so one savepoint: its
+//! statements commit together or not at all). An image file is stored
+//! *before* the transaction that names it, and removed again if that
+//! transaction fails; the file it replaces is removed only *after* the
+//! commit. A crash in between can leave an unreferenced file (the start-up
+//! sweep removes those), never a row that points at nothing.
+//!
+//! Who may change a post is decided in one place, [`Post::find_editable`]:
+//! inside each write here, and for the edit and delete forms through
+//! [`editable`].
+
+use crate::db::Db;
+use crate::domain::error::AppResult;
+use crate::domain::images::Uploads;
+use crate::domain::{NewPost, Post, PostChanges, PostWithAuthor, User};
+
+/// What an edit does to the post's image.
+pub enum ImageChange {
+    Keep,
+    /// A new image (its bytes, not yet checked), replacing any.
+    Replace(Vec<u8>),
+    Remove,
+}
+
+/// Post `id`, for `actor` to change: 404 if they cannot see it, 403 if
+/// they can see it but may not change it.
+pub async fn editable(db: &Db<'_>, actor: &User, id: i32) -> AppResult<PostWithAuthor> {
+    let actor = actor.clone();
+    db.read(move |conn| {
+        let post = Post::find_editable(conn, id, &actor)?;
+        Post::with_author(conn, post)
+    })
+    .await
+}
+
+/// Creates a post by `author`, with `image` if given.
+pub async fn create(
+    db: &Db<'_>,
+    uploads: &Uploads,
+    author: &User,
+    new: NewPost,
+    image: Option<Vec<u8>>,
+) -> AppResult<PostWithAuthor> {
+    let stored = match &image {
+        Some(bytes) => Some(uploads.save(bytes).await?),
+        None => None,
+    };
+    let (author, name) = (author.clone(), stored.clone());
+    let result = db
+        .write(move |conn| {
+            let post = Post::create(conn, &author, &new)?;
+            match name {
+                Some(name) => {
+                    Post::set_image(conn, &author, post.post.id, Some(&name)).map(|(post, _)| post)
+                }
+                None => Ok(post),
+            }
+        })
+        .await;
+    if result.is_err() {
+        uploads.remove(stored).await;
+    }
+    result
+}
+
+/// Changes post `id` as `actor`: its text when `changes` is given, and its
+/// image as `image` says, both or neither.
+pub async fn edit(
+    db: &Db<'_>,
+    uploads: &Uploads,
+    actor: &User,
+    id: i32,
+    changes: Option<PostChanges>,
+    image: ImageChange,
+) -> AppResult<PostWithAuthor> {
+    // The file goes to disk before the transaction that names it; the
+    // bytes are checked on the way (a refusal stores nothing).
+    let stored = match &image {
+        ImageChange::Replace(bytes) => Some(uploads.save(bytes).await?),
+        _ => None,
+    };
+    // What the row's image becomes: `None` to keep it as it is.
+    let new_image: Option<Option<String>> = match image {
+        ImageChange::Keep => None,
+        ImageChange::Replace(_) => Some(stored.clone()),
+        ImageChange::Remove => Some(None),
+    };
+    let actor = actor.clone();
+    let result = db
+        .write(move |conn| {
+            let mut post = match &changes {
+                Some(changes) => Some(Post::update(conn, &actor, id, changes)?),
+                None => None,
+            };
+            let mut replaced = None;
+            if let Some(name) = new_image {
+                let (changed, old) = Post::set_image(conn, &actor, id, name.as_deref())?;
+                post = Some(changed);
+                replaced = old;
+            }
+            let post = match post {
+                Some(post) => post,
+                None => {
+                    let post = Post::find_editable(conn, id, &actor)?;
+                    Post::with_author(conn, post)?
+                }
+            };
+            Ok((post, replaced))
+        })
+        .await;
+    match result {
+        Ok((post, replaced)) => {
+            uploads.remove(replaced).await;
+            Ok(post)
+        }
+        Err(error) => {
+            uploads.remove(stored).await;
+            Err(error)
+        }
+    }
+}
+
+/// Deletes post `id` as `actor`, then its image file.
+pub async fn delete(db: &Db<'_>, uploads: &Uploads, actor: &User, id: i32) -> AppResult<()> {
+    let actor = actor.clone();
+    let image = db.write(move |conn| Post::delete(conn, &actor, id)).await?;
+    uploads.remove(image).await;
+    Ok(())
+}

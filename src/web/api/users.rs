@@ -1,0 +1,102 @@
+//! `/api/users`: accounts.
+
+use rocket::http::CookieJar;
+use rocket::response::status::{Created, NoContent};
+use rocket::serde::json::Json;
+use rocket::{delete, get, patch, post, routes, Route, State};
+
+use super::{body, JsonBody, Paginated, UserView};
+use crate::db::Db;
+use crate::domain::accounts;
+use crate::domain::error::{AppError, AppResult};
+use crate::domain::images::Uploads;
+use crate::domain::user::{SignUp, UserPatch};
+use crate::domain::{CurrentUser, Viewer};
+use crate::domain::{User, UserOrder};
+use crate::web::paging::Paging;
+use crate::web::session_cookie;
+
+pub fn routes() -> Vec<Route> {
+    routes![create, list, show, update, remove]
+}
+
+/// `POST /api/users`: sign up. 201 with the account and its `Location`;
+/// 409 if the uid or email is taken; 422 naming each invalid field.
+#[post("/users", data = "<form>")]
+async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserView>>> {
+    let user = accounts::sign_up(&db, &body(form)?).await?;
+    let view = UserView::new(&user, Some(&user));
+    Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
+}
+
+/// `GET /api/users?page&after&before&per_page&sort`: accounts with their
+/// published post counts, oldest first (`sort=posts`: most posts first).
+/// `page` numbers the first pages; `next` and `prev` links go on with
+/// cursors (`after`, `before`).
+#[get("/users?<sort>&<paging..>")]
+async fn list(
+    viewer: Viewer,
+    db: Db<'_>,
+    sort: Option<String>,
+    paging: Paging,
+) -> AppResult<Json<Paginated<UserView>>> {
+    let slice = paging.slice()?;
+    let order = UserOrder::parse(sort.as_deref())?;
+    let (window, total) = db
+        .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
+        .await?;
+    let window = window.map(|user| UserView::new(&user, viewer.user()));
+    Ok(Json(Paginated::new(window, total, |position| {
+        let mut link = format!(
+            "/api/users?{}&per_page={}",
+            position.query(),
+            slice.per_page
+        );
+        if order == UserOrder::MostPosts {
+            link.push_str("&sort=posts");
+        }
+        link
+    })))
+}
+
+/// `GET /api/users/<id>`: one account; its email only for itself and admins.
+#[get("/users/<id>")]
+async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserView>> {
+    let user = db.read(move |conn| User::find(conn, id)).await?;
+    Ok(Json(UserView::new(&user, viewer.user())))
+}
+
+/// `PATCH /api/users/<id>`: change name, email, dob, password (with
+/// `current_password`) or, for admins, role. Self or admin only.
+#[patch("/users/<id>", data = "<patch>")]
+async fn update(
+    db: Db<'_>,
+    actor: CurrentUser,
+    id: i32,
+    patch: JsonBody<UserPatch>,
+) -> AppResult<Json<UserView>> {
+    let user = accounts::update(&db, &actor, id, body(patch)?).await?;
+    Ok(Json(UserView::new(&user, Some(&actor.user))))
+}
+
+/// `DELETE /api/users/<id>`: delete an account and its posts. Self or admin.
+#[delete("/users/<id>")]
+async fn remove(
+    db: Db<'_>,
+    actor: CurrentUser,
+    uploads: &State<Uploads>,
+    id: i32,
+    cookies: &CookieJar<'_>,
+) -> AppResult<NoContent> {
+    if actor.session_id().is_none() {
+        // Irreversible: not something a script's token may do.
+        return Err(AppError::Forbidden(
+            "deleting an account needs a login session, not an API token",
+        ));
+    }
+    accounts::delete(&db, uploads, &actor, id).await?;
+    if actor.user.id == id {
+        session_cookie::remove(cookies);
+    }
+    Ok(NoContent)
+}

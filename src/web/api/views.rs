@@ -1,0 +1,161 @@
+//! What the API shows of users and posts.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::page::{Position, Window};
+use crate::domain::post_views::Trending;
+use crate::domain::search::SearchHit;
+use crate::domain::{PostWithAuthor, Role, User};
+
+/// Stored timestamps are UTC; say so in the JSON (`...Z`).
+fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+    /// Only for the user themself and admins: absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Option<String>>,
+    pub dob: Option<NaiveDate>,
+    pub age: Option<u32>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub post_count: i64,
+}
+
+impl UserView {
+    pub fn new(user: &User, viewer: Option<&User>) -> Self {
+        UserView {
+            id: user.id,
+            uid: user.uid.clone(),
+            name: user.name.clone(),
+            email: user.email_visible_to(viewer).then(|| user.email.clone()),
+            dob: user.dob,
+            age: user.age_on(Utc::now().date_naive()),
+            role: user.role,
+            created_at: utc(user.created_at),
+            updated_at: utc(user.updated_at),
+            post_count: user.published_posts.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorView {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostView {
+    pub id: i32,
+    pub title: String,
+    /// Markdown source.
+    pub content: String,
+    /// The image's URL (`/uploads/<name>`), if the post has one.
+    pub image: Option<String>,
+    pub published: bool,
+    pub views: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub author: AuthorView,
+    /// Search results only: words around the match, as HTML (escaped, the
+    /// hits in `<mark>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet_html: Option<String>,
+}
+
+/// `GET /api/posts/trending`.
+#[derive(Debug, Serialize)]
+pub struct TrendingPage {
+    /// The window, in days, today included.
+    pub days: u64,
+    pub items: Vec<TrendingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrendingView {
+    #[serde(flatten)]
+    pub post: PostView,
+    /// Views over the window (those of the last second may not be in yet).
+    pub recent_views: i64,
+}
+
+impl From<Trending> for TrendingView {
+    fn from(hot: Trending) -> Self {
+        TrendingView {
+            post: PostView::from(hot.post),
+            recent_views: hot.recent_views,
+        }
+    }
+}
+
+impl From<SearchHit> for PostView {
+    fn from(hit: SearchHit) -> Self {
+        PostView {
+            snippet_html: Some(hit.snippet_html),
+            ..PostView::from(hit.post)
+        }
+    }
+}
+
+impl From<PostWithAuthor> for PostView {
+    fn from(PostWithAuthor { post, author }: PostWithAuthor) -> Self {
+        PostView {
+            id: post.id,
+            title: post.title,
+            content: post.content,
+            image: post.image.map(|name| format!("/uploads/{name}")),
+            published: post.published,
+            views: post.views,
+            created_at: utc(post.created_at),
+            updated_at: utc(post.updated_at),
+            author: AuthorView {
+                id: author.id,
+                uid: author.uid,
+                name: author.name,
+            },
+            snippet_html: None,
+        }
+    }
+}
+
+/// One slice of a listing, with links to its neighbours.
+#[derive(Debug, Serialize)]
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    /// The page number, when the slice was asked for by number (`page`);
+    /// `null` when by cursor (`after`, `before`).
+    pub page: Option<u32>,
+    pub per_page: u32,
+    pub total: i64,
+    /// Search only: more posts match than were ranked, and `total` counts
+    /// those ranked (see `models::search::CANDIDATES`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+impl<T> Paginated<T> {
+    /// `link` builds the URL that asks for a position, keeping the
+    /// listing's other query parameters.
+    pub fn new(window: Window<T>, total: i64, link: impl Fn(Position) -> String) -> Self {
+        Paginated {
+            page: window.number,
+            per_page: window.per_page,
+            total,
+            total_capped: false,
+            next: window.next.map(&link),
+            prev: window.prev.map(&link),
+            items: window.items,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Signing up, logging in and out.
+
+use rocket::{get, post, routes, FromForm, Route, State};
+use serde::Serialize;
+use serde_json::json;
+
+use super::csrf_form::{Confirmation, CsrfForm};
+use super::{done, form_error, local_path, Layout, PageResponse, PageResult};
+use std::net::IpAddr;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::accounts;
+use crate::domain::error::{AppError, FieldErrors};
+use crate::domain::throttle::LoginThrottle;
+use crate::domain::user::SignUp;
+use crate::domain::{session, Viewer};
+use crate::web::csrf;
+use crate::web::session_cookie;
+
+pub fn routes() -> Vec<Route> {
+    routes![sign_up_form, sign_up, log_in_form, log_in, log_out]
+}
+
+#[derive(FromForm, Serialize)]
+pub struct SignUpForm {
+    uid: String,
+    name: String,
+    email: String,
+    dob: String,
+    #[serde(skip)]
+    password: String,
+}
+
+/// `GET /signup`
+#[get("/signup")]
+fn sign_up_form(layout: Layout<'_>) -> PageResponse {
+    PageResponse::Page(layout.render("auth/signup", json!({"values": {}})))
+}
+
+/// `POST /signup`: creates the account and logs it in.
+#[post("/signup", data = "<form>")]
+async fn sign_up(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    form: CsrfForm<SignUpForm>,
+    settings: &State<Settings>,
+) -> PageResult {
+    let input = SignUp {
+        uid: form.uid.clone(),
+        name: form.name.clone(),
+        email: Some(form.email.clone()),
+        password: form.password.clone(),
+        dob: Some(form.dob.clone()),
+    };
+    let (user, token) = match accounts::sign_up_and_log_in(&db, &input, settings.session_days).await
+    {
+        Ok(signed_up) => signed_up,
+        Err(error) => return form_error(&layout, "auth/signup", error, json!({"values": &*form})),
+    };
+    session_cookie::set(layout.cookies, token, settings);
+    csrf::rotate(layout.cookies);
+    done(
+        "/",
+        format!("Welcome, {}! Your account is ready.", user.name),
+    )
+}
+
+#[derive(FromForm, Serialize)]
+pub struct LogInForm {
+    uid: String,
+    #[serde(skip)]
+    password: String,
+    next: Option<String>,
+}
+
+/// `GET /login?next`
+#[get("/login?<next>")]
+fn log_in_form(layout: Layout<'_>, next: Option<String>) -> PageResponse {
+    PageResponse::Page(layout.render(
+        "auth/login",
+        json!({"values": {"next": local_path(next.as_deref())}}),
+    ))
+}
+
+/// `POST /login`: on success, back to the page that asked for it (a local
+/// path only).
+#[post("/login", data = "<form>")]
+async fn log_in(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    form: CsrfForm<LogInForm>,
+    settings: &State<Settings>,
+    throttle: &State<LoginThrottle>,
+    client: Option<IpAddr>,
+) -> PageResult {
+    let days = settings.session_days;
+    match accounts::log_in(&db, throttle, client, &form.uid, &form.password, days).await {
+        Ok((user, token)) => {
+            session_cookie::set(layout.cookies, token, settings);
+            csrf::rotate(layout.cookies);
+            done(
+                local_path(form.next.as_deref()),
+                format!("Welcome back, {}.", user.name),
+            )
+        }
+        Err(AppError::Unauthorized(message)) => {
+            let error = AppError::Validation {
+                message: message.to_owned(),
+                fields: FieldErrors::new(),
+            };
+            form_error(&layout, "auth/login", error, json!({"values": &*form}))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /logout`: ends the session on the server too.
+#[post("/logout", data = "<_confirmed>")]
+async fn log_out(
+    layout: Layout<'_>,
+    viewer: Result<Viewer, AppError>,
+    db: Db<'_>,
+    _confirmed: CsrfForm<Confirmation>,
+) -> PageResult {
+    if let Some(session_id) = viewer.ok().and_then(|v| v.0).and_then(|c| c.session_id()) {
+        db.write(move |conn| session::end(conn, session_id)).await?;
+    }
+    session_cookie::remove(layout.cookies);
+    csrf::rotate(layout.cookies);
+    done("/", "You are logged out.")
+}

@@ -1,0 +1,59 @@
+//! The home page.
+
+use rocket::http::uri::Origin;
+use rocket::{get, routes, Route, State};
+use serde_json::{json, Value};
+
+use super::views::{PostCard, UserCard};
+use super::{pager, Layout, PageResponse, PageResult, Paging};
+use crate::db::Db;
+use crate::domain::page::Slice;
+use crate::domain::post::PostFilter;
+use crate::domain::post_views::{self, TrendingBoard};
+use crate::domain::{Post, User, UserOrder};
+
+pub fn routes() -> Vec<Route> {
+    routes![home]
+}
+
+/// `GET /?page|after|before`: the newest posts, this week's most viewed,
+/// and the people who wrote the most. Each block reads only what it shows.
+#[get("/?<paging..>")]
+async fn home(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    board: &State<TrendingBoard>,
+    uri: &Origin<'_>,
+    paging: Paging,
+) -> PageResult {
+    let slice = paging.slice_of(10)?;
+    let viewer = layout.viewer.clone();
+    let (window, total, writers) = db
+        .read(move |conn| {
+            let (window, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), slice)?;
+            let writers = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
+            Ok((window, total, writers))
+        })
+        .await?;
+    let trending = crate::web::trending::top(&db, board, 5).await?;
+    let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
+    let writers: Vec<UserCard> = writers
+        .items
+        .iter()
+        .map(|user| UserCard::new(user, None))
+        .collect();
+    let trending: Vec<Value> = trending
+        .iter()
+        .map(|hot| json!({"post": PostCard::from(&hot.post), "recent_views": hot.recent_views}))
+        .collect();
+    Ok(PageResponse::Page(layout.render(
+        "home",
+        json!({
+            "posts": posts,
+            "writers": writers,
+            "trending": trending,
+            "trending_days": post_views::TRENDING_DAYS,
+            "pager": pager(uri, &window, total),
+        }),
+    )))
+}

@@ -1,0 +1,241 @@
+//! The HTML site. Handlers here are thin: they read a form, call the same
+//! model functions and account use cases as the JSON API, and render a Tera
+//! template (post/redirect/get with a flash message on success; the form
+//! again, with the input kept and a message by each field, on failure).
+
+pub mod admin;
+pub mod auth;
+pub mod csrf_form;
+pub mod home;
+pub mod posts;
+pub mod search;
+pub mod tokens;
+pub mod users;
+mod views;
+
+pub use views::error_page;
+
+pub use crate::web::paging::Paging;
+
+use rocket::http::uri::Origin;
+use rocket::http::{CookieJar, Status};
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect, Responder};
+use rocket::{Catcher, Route};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+use crate::config::Settings;
+use crate::domain::error::AppError;
+use crate::domain::page::{Position, Window};
+use crate::domain::User;
+use crate::domain::Viewer;
+use crate::web::csrf;
+
+pub fn routes() -> Vec<Route> {
+    [
+        home::routes(),
+        auth::routes(),
+        users::routes(),
+        posts::routes(),
+        search::routes(),
+        tokens::routes(),
+        admin::routes(),
+    ]
+    .concat()
+}
+
+/// A rendered page, always `text/html`. rocket_dyn_templates takes a
+/// template's type from its file name, and the templates built into the
+/// binary ([`crate::web::assets`]) are known only by a name without one
+/// (`posts/show`): each page says its type itself instead.
+pub type Html = RawHtml<Template>;
+
+pub fn catchers() -> Vec<Catcher> {
+    rocket::catchers![log_in_first, any_error]
+}
+
+/// What every page shows around its content: who is logged in, the form
+/// token, and the flash message from the previous request.
+pub struct Layout<'r> {
+    pub viewer: Option<User>,
+    csrf_token: String,
+    flash: Option<(String, String)>,
+    pub cookies: &'r CookieJar<'r>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Layout<'r> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        // A stale session cookie (already removed by the guard) shows the
+        // page as to anyone; pages that need a login ask for `CurrentUser`.
+        let viewer = match request.guard::<Viewer>().await {
+            Outcome::Success(Viewer(current)) => current.map(|c| c.user),
+            _ => None,
+        };
+        let flash = match request.guard::<Option<FlashMessage<'_>>>().await {
+            Outcome::Success(Some(flash)) => {
+                Some((flash.kind().to_owned(), flash.message().to_owned()))
+            }
+            _ => None,
+        };
+        let cookies = request.cookies();
+        let secure = request
+            .rocket()
+            .state::<Settings>()
+            .is_some_and(|settings| settings.secure_cookies);
+        Outcome::Success(Layout {
+            viewer,
+            csrf_token: csrf::token(cookies, secure),
+            flash,
+            cookies,
+        })
+    }
+}
+
+impl Layout<'_> {
+    /// Renders `template` with `page`'s fields plus the layout's own:
+    /// `me`, `csrf_token` and `flash`.
+    pub fn render(&self, template: &'static str, mut page: Value) -> Html {
+        let me = self.viewer.as_ref().map(|user| {
+            json!({"id": user.id, "uid": user.uid, "name": user.name, "is_admin": user.is_admin()})
+        });
+        if let Value::Object(fields) = &mut page {
+            fields.insert("me".into(), me.unwrap_or(Value::Null));
+            fields.insert("csrf_token".into(), Value::String(self.csrf_token.clone()));
+            let flash = self
+                .flash
+                .as_ref()
+                .map(|(kind, message)| json!({"kind": kind, "message": message}));
+            fields.insert("flash".into(), flash.unwrap_or(Value::Null));
+            // Forms read these whether or not there was a problem.
+            fields.entry("values").or_insert_with(|| json!({}));
+            fields.entry("errors").or_insert_with(|| json!({}));
+            fields.entry("error").or_insert_with(|| json!(""));
+        }
+        RawHtml(Template::render(template, page))
+    }
+}
+
+/// What a page handler answers.
+#[derive(Responder)]
+pub enum PageResponse {
+    Page(Html),
+    /// Post/redirect/get, with a message for the next page.
+    Done(Flash<Redirect>),
+    /// The form again, with the input and the problems: 422.
+    Invalid((Status, Html)),
+}
+
+pub type PageResult = Result<PageResponse, AppError>;
+
+/// A successful form: go to `to` and say `message` there.
+pub fn done(to: impl Into<String>, message: impl Into<String>) -> PageResult {
+    Ok(PageResponse::Done(Flash::success(
+        Redirect::to(to.into()),
+        message.into(),
+    )))
+}
+
+/// A refused action: go to `to` and say why there.
+pub fn refused(to: impl Into<String>, message: impl Into<String>) -> PageResult {
+    Ok(PageResponse::Done(Flash::error(
+        Redirect::to(to.into()),
+        message.into(),
+    )))
+}
+
+/// Turns a validation or conflict error into the form re-rendered with the
+/// input kept and a message by each field (422). Any other error passes.
+pub fn form_error(
+    layout: &Layout<'_>,
+    template: &'static str,
+    error: AppError,
+    mut page: Value,
+) -> PageResult {
+    match error {
+        AppError::Validation { message, fields } | AppError::Conflict { message, fields } => {
+            page["errors"] = json!(fields);
+            page["error"] = json!(message);
+            Ok(PageResponse::Invalid((
+                Status::UnprocessableEntity,
+                layout.render(template, page),
+            )))
+        }
+        other => Err(other),
+    }
+}
+
+/// Only a path on this site may be a redirect target after login: anything
+/// else (another host, `//host`, a scheme, or text that is not a valid
+/// path such as `/a b`) goes home instead.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(|c| c.is_control() || c == '\\')
+                // Also a valid URI, or the redirect itself would fail (500).
+                && Origin::parse(path).is_ok() =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Links to the neighbouring slices of a listing, keeping the request's
+/// other query parameters; the page number when it was asked for by one.
+pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Value {
+    let link = |position: Position| {
+        let mut params: Vec<String> = uri
+            .query()
+            .map(|query| {
+                query
+                    .raw_segments()
+                    .filter(|segment| {
+                        let name = segment.as_str().split('=').next().unwrap_or("");
+                        !matches!(name, "page" | "after" | "before")
+                    })
+                    .map(|segment| segment.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        params.insert(0, position.query());
+        format!("{}?{}", uri.path(), params.join("&"))
+    };
+    let pages = ((total.max(0) as u64).div_ceil(u64::from(window.per_page))).max(1);
+    json!({
+        "page": window.number,
+        "pages": pages,
+        "total": total,
+        "prev": window.prev.map(link),
+        "next": window.next.map(link),
+    })
+}
+
+/// Pages that need a login send anonymous visitors to the login form, and
+/// back here afterwards.
+#[rocket::catch(401)]
+fn log_in_first(request: &Request<'_>) -> Flash<Redirect> {
+    // Cookies set before a guard failed are dropped: remove a stale session
+    // cookie here, where it sticks.
+    crate::web::session_cookie::remove(request.cookies());
+    let here = request.uri().to_string();
+    let target = format!(
+        "/login?next={}",
+        rocket::http::RawStr::new(&here).percent_encode()
+    );
+    Flash::warning(Redirect::to(target), "Please log in first.")
+}
+
+/// Every other error, as a page in the site's layout.
+#[rocket::catch(default)]
+fn any_error(status: Status, request: &Request<'_>) -> (Status, Html) {
+    let message = csrf_form::refused_for_token(request).then_some(csrf::REFUSED);
+    (status, views::error_page(status, message))
+}

@@ -1,0 +1,150 @@
+//! What the templates get: display-ready values (dates as text, Markdown as
+//! safe HTML).
+
+use chrono::{NaiveDateTime, Utc};
+use rocket::http::Status;
+use rocket::response::content::RawHtml;
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::domain::markdown;
+use crate::domain::search::SearchHit;
+use crate::domain::{PostWithAuthor, User};
+
+/// `2026-12-04 09:30 UTC`. Written out by hand: chrono's `format` parses
+/// its pattern again on every call, and a listing formats two dates a post.
+fn when(time: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute()
+    )
+}
+
+#[derive(Serialize)]
+pub struct PostCard {
+    pub id: i32,
+    pub title: String,
+    pub excerpt: String,
+    pub published: bool,
+    pub views: i32,
+    pub created: String,
+    pub updated: String,
+    pub author_id: i32,
+    pub author_uid: String,
+    pub author_name: String,
+    /// Search results only: HTML, escaped, hits in `<mark>`.
+    pub snippet_html: Option<String>,
+    /// The stored image's file name (served at `/uploads/<name>`).
+    pub image: Option<String>,
+}
+
+impl From<&SearchHit> for PostCard {
+    fn from(hit: &SearchHit) -> Self {
+        PostCard {
+            snippet_html: Some(hit.snippet_html.clone()),
+            ..PostCard::from(&hit.post)
+        }
+    }
+}
+
+impl From<&PostWithAuthor> for PostCard {
+    fn from(item: &PostWithAuthor) -> Self {
+        let excerpt = markdown::excerpt(&item.post.content, 180);
+        PostCard {
+            id: item.post.id,
+            title: item.post.title.clone(),
+            excerpt,
+            published: item.post.published,
+            views: item.post.views,
+            created: when(item.post.created_at),
+            updated: when(item.post.updated_at),
+            author_id: item.author.id,
+            author_uid: item.author.uid.clone(),
+            author_name: item.author.name.clone(),
+            snippet_html: None,
+            image: item.post.image.clone(),
+        }
+    }
+}
+
+/// A post's page: the card plus its Markdown rendered to safe HTML.
+pub fn post_page(item: &PostWithAuthor) -> serde_json::Value {
+    json!({
+        "post": PostCard::from(item),
+        "content": item.post.content,
+        "html": markdown::to_safe_html(&item.post.content),
+    })
+}
+
+#[derive(Serialize)]
+pub struct UserCard {
+    pub id: i32,
+    pub uid: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub dob: Option<String>,
+    pub age: Option<u32>,
+    pub role: &'static str,
+    pub joined: String,
+    pub post_count: i64,
+}
+
+impl UserCard {
+    pub fn new(user: &User, viewer: Option<&User>) -> Self {
+        UserCard {
+            id: user.id,
+            uid: user.uid.clone(),
+            name: user.name.clone(),
+            email: if user.email_visible_to(viewer) {
+                user.email.clone()
+            } else {
+                None
+            },
+            dob: user.dob.map(|dob| dob.to_string()),
+            age: user.age_on(Utc::now().date_naive()),
+            role: user.role.as_str(),
+            joined: when(user.created_at),
+            post_count: user.published_posts.into(),
+        }
+    }
+}
+
+/// The error page in the site's layout, for catchers and failed handlers.
+pub fn error_page(status: Status, message: Option<&str>) -> super::Html {
+    let default = match status.code {
+        403 => "You are not allowed to do that.",
+        404 => "There is nothing here.",
+        422 => "The request could not be understood.",
+        500 => "Something went wrong on our side. Please try again.",
+        _ => status.reason_lossy(),
+    };
+    RawHtml(Template::render(
+        "error",
+        json!({"status": status.code, "reason": status.reason_lossy(), "message": message.unwrap_or(default), "me": null, "flash": null}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn dates_read_as_chrono_would_write_them() {
+        for (y, mo, d, h, mi) in [(2026, 12, 4, 9, 5), (1999, 1, 31, 23, 59), (5, 2, 3, 0, 0)] {
+            let time = NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_micro_opt(h, mi, 7, 123_456)
+                .unwrap();
+            assert_eq!(
+                super::when(time),
+                time.format("%Y-%m-%d %H:%M UTC").to_string()
+            );
+        }
+    }
+}
