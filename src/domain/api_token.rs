@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::session::{new_token, token_hash};
+use super::secret::{random_token, sha256_hex};
 use crate::db::schema::{api_tokens, users};
 use crate::db::DbConnection;
 use crate::domain::error::{AppError, AppResult};
@@ -74,12 +74,12 @@ pub fn create(
                 format!("you have {MAX_PER_USER} tokens already; revoke one first"),
             ));
         }
-        let secret = format!("{PREFIX}{}", new_token());
+        let secret = format!("{PREFIX}{}", random_token());
         let token = diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::user_id.eq(user_id),
                 api_tokens::name.eq(name.as_str()),
-                api_tokens::token_hash.eq(token_hash(&secret)),
+                api_tokens::token_hash.eq(sha256_hex(&secret)),
                 api_tokens::created_at.eq(now()),
             ))
             .returning(crate::db::columns_of::<ApiToken>())
@@ -113,13 +113,19 @@ pub fn revoke(conn: &mut DbConnection, user_id: i32, id: i32) -> AppResult<()> {
 }
 
 /// The token with this secret and its owner, if it exists.
+/// Revokes every token of `user_id` (when their password changes).
+pub fn revoke_all_of(conn: &mut DbConnection, user_id: i32) -> AppResult<()> {
+    diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id))).execute(conn)?;
+    Ok(())
+}
+
 pub fn resolve(conn: &mut DbConnection, secret: &str) -> AppResult<Option<(i32, User)>> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
     Ok(api_tokens::table
         .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(token_hash(secret)))
+        .filter(api_tokens::token_hash.eq(sha256_hex(secret)))
         .select((api_tokens::id, User::as_select()))
         .first(conn)
         .optional()?)

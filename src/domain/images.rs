@@ -18,8 +18,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use rand::RngCore;
-
 use crate::domain::error::{AppError, AppResult};
 
 impl crate::config::Settings {
@@ -143,7 +141,11 @@ impl Uploads {
     /// [`Uploads::save`], on the calling thread (the seed, at start-up).
     pub fn save_blocking(&self, bytes: &[u8]) -> AppResult<String> {
         let kind = self.check(bytes)?;
-        let name = format!("{}.{}", random_hex(), kind.extension());
+        let name = format!(
+            "{}.{}",
+            crate::domain::secret::random_hex(16),
+            kind.extension()
+        );
         let partial = self.dir.join(format!(".{name}.partial"));
         // On disk before the row that names it is committed (sync_all), so
         // a power cut cannot leave a row pointing at a truncated file.
@@ -221,12 +223,6 @@ impl Uploads {
         }
         Ok(removed)
     }
-}
-
-fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn describe_size(bytes: u64) -> String {

@@ -19,6 +19,7 @@ pub mod post_views;
 pub mod posts;
 pub mod role;
 pub mod search;
+pub mod secret;
 pub mod seed;
 pub mod session;
 pub mod throttle;

@@ -205,10 +205,7 @@ fn sqlite_candidates(
         Some(author) => found.filter(posts::user_id.eq(author)),
         None => found,
     };
-    let found = match viewer {
-        Some(viewer) => found.filter(posts::published.eq(true).or(posts::user_id.eq(viewer.id))),
-        None => found.filter(posts::published.eq(true)),
-    };
+    let found = found.filter(Post::visible_in_lists_to(viewer));
     found
         .select((posts::id, portfolio_rank(posts_search::index, 10.0, 1.0)))
         .order(posts_search::rowid.desc())

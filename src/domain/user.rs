@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use super::fields::{BirthDate, Email, Password, PersonName, Uid};
 use super::page::{Cursor, Position, Slice, Window};
 use super::{now, Checker, Role};
-use crate::db::schema::{api_tokens, posts, sessions, user_totals, users};
+use crate::db::schema::{posts, user_totals, users};
 use crate::db::DbConnection;
 use crate::domain::error::{AppError, AppResult, FieldErrors};
 
@@ -326,18 +326,10 @@ impl User {
                 .returning(crate::db::columns_of::<User>())
                 .get_result::<User>(conn)?;
             if changes.password_hash.is_some() {
-                // (`id != NULL` is never true in SQL: no session to keep means
-                // no second filter, not a comparison with NULL.)
-                let sessions_of_user = sessions::table.filter(sessions::user_id.eq(id));
-                match keep_session {
-                    Some(keep) => diesel::delete(sessions_of_user.filter(sessions::id.ne(keep)))
-                        .execute(conn)?,
-                    None => diesel::delete(sessions_of_user).execute(conn)?,
-                };
+                super::session::end_all_of(conn, id, keep_session)?;
                 // A new password also ends every API token: a leaked one
                 // must not outlive the password change meant to stop it.
-                diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id)))
-                    .execute(conn)?;
+                super::api_token::revoke_all_of(conn, id)?;
             }
             Ok(user)
         })

@@ -6,9 +6,6 @@
 //! cookie, but cannot read it (nor this site's pages) to fill in the field.
 //! The token is replaced at login and logout, so it is tied to one session.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use rand::RngCore;
 use rocket::http::{Cookie, CookieJar, SameSite};
 
 use crate::domain::error::AppError;
@@ -23,9 +20,7 @@ pub fn token(cookies: &CookieJar<'_>, secure: bool) -> String {
     if let Some(cookie) = cookies.get_private(COOKIE_NAME) {
         return cookie.value().to_owned();
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = crate::domain::secret::random_token();
     cookies.add_private(
         Cookie::build((COOKIE_NAME, token.clone()))
             .path("/")

@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use rand::RngCore;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::{Data, Request, Response};
@@ -18,13 +17,9 @@ struct Started {
 }
 
 fn started<'r>(request: &'r Request<'_>) -> &'r Started {
-    request.local_cache(|| {
-        let mut bytes = [0u8; 6];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        Started {
-            id: bytes.iter().map(|b| format!("{b:02x}")).collect(),
-            at: Instant::now(),
-        }
+    request.local_cache(|| Started {
+        id: crate::domain::secret::random_hex(6),
+        at: Instant::now(),
     })
 }
 

@@ -3,12 +3,12 @@
 //! Every error, including Rocket's own (unknown route, body over the limit),
 //! answers `{"error": {"status": N, "message": "...", "fields": {...}}}`.
 
+mod bodies;
 pub mod openapi;
 pub mod posts;
 pub mod session;
 pub mod tokens;
 pub mod users;
-mod views;
 
 use rocket::data::{self, Data, FromData};
 use rocket::http::Status;
@@ -18,7 +18,7 @@ use rocket::{Catcher, Request, Route};
 use crate::domain::error::AppError;
 use crate::web::error::StatusError;
 
-pub use views::{Paginated, PostView, TrendingPage, TrendingView, UserView};
+pub use bodies::{Paginated, PostBody, TrendingBody, TrendingPage, UserBody};
 
 /// A JSON request body. It must say it is JSON (`Content-Type:
 /// application/json`, else 415): Rocket's `Json` would parse any body, and a

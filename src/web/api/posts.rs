@@ -6,7 +6,7 @@ use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, put, routes, Route, State};
 
-use super::{body, JsonBody, Paginated, PostView, TrendingPage, TrendingView};
+use super::{body, JsonBody, Paginated, PostBody, TrendingBody, TrendingPage};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
@@ -45,7 +45,7 @@ async fn list(
     user: Option<String>,
     q: Option<String>,
     paging: Paging,
-) -> AppResult<Json<Paginated<PostView>>> {
+) -> AppResult<Json<Paginated<PostBody>>> {
     let slice = paging.slice()?;
     let author = match user.as_deref().map(str::trim) {
         None => None,
@@ -74,7 +74,7 @@ async fn list(
             .read(move |conn| Post::list(conn, filter, viewer.user(), slice))
             .await?;
         return Ok(Json(Paginated::new(
-            window.map(PostView::from),
+            window.map(PostBody::from),
             total,
             link,
         )));
@@ -91,7 +91,7 @@ async fn list(
     let (hits, total, capped) = found.map_or((Vec::new(), 0, false), |found| {
         (found.hits, found.total, found.capped)
     });
-    let items = hits.into_iter().map(PostView::from).collect();
+    let items = hits.into_iter().map(PostBody::from).collect();
     Ok(Json(Paginated {
         total_capped: capped,
         ..Paginated::new(page.window(items, total), total, link)
@@ -117,7 +117,7 @@ async fn trending(
     let hot = crate::web::trending::top(&db, board, limit).await?;
     Ok(Json(TrendingPage {
         days: post_views::TRENDING_DAYS,
-        items: hot.into_iter().map(TrendingView::from).collect(),
+        items: hot.into_iter().map(TrendingBody::from).collect(),
     }))
 }
 
@@ -128,7 +128,7 @@ async fn show(
     db: Db<'_>,
     views: &State<ViewCounter>,
     id: i32,
-) -> AppResult<Json<PostView>> {
+) -> AppResult<Json<PostBody>> {
     let mut post = db
         .read(move |conn| Post::find_visible(conn, id, viewer.user()))
         .await?;
@@ -144,7 +144,7 @@ async fn create(
     author: CurrentUser,
     uploads: &State<Uploads>,
     draft: JsonBody<PostDraft>,
-) -> AppResult<Created<Json<PostView>>> {
+) -> AppResult<Created<Json<PostBody>>> {
     let new = body(draft)?.validate()?;
     let post = posts::create(&db, uploads, &author.user, new, None).await?;
     Ok(Created::new(format!("/api/posts/{}", post.post.id)).body(Json(post.into())))
@@ -159,7 +159,7 @@ async fn update(
     uploads: &State<Uploads>,
     id: i32,
     patch: JsonBody<PostPatch>,
-) -> AppResult<Json<PostView>> {
+) -> AppResult<Json<PostBody>> {
     let changes = body(patch)?.validate()?;
     let post = posts::edit(
         &db,
@@ -195,7 +195,7 @@ async fn put_image(
     uploads: &State<Uploads>,
     id: i32,
     data: Data<'_>,
-) -> AppResult<Json<PostView>> {
+) -> AppResult<Json<PostBody>> {
     // Reading stops at the limit; a body that goes on is too large (413).
     let limit = ByteUnit::from(uploads.max_bytes());
     let bytes = data
@@ -218,7 +218,7 @@ async fn delete_image(
     db: Db<'_>,
     uploads: &State<Uploads>,
     id: i32,
-) -> AppResult<Json<PostView>> {
+) -> AppResult<Json<PostBody>> {
     let post = posts::edit(&db, uploads, &actor.user, id, None, ImageChange::Remove).await?;
     Ok(Json(post.into()))
 }

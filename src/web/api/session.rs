@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, Route, State};
 use serde::Deserialize;
 
-use super::{body, JsonBody, UserView};
+use super::{body, JsonBody, UserBody};
 use std::net::IpAddr;
 
 use crate::config::Settings;
@@ -39,7 +39,7 @@ async fn log_in(
     settings: &State<Settings>,
     throttle: &State<LoginThrottle>,
     client: Option<IpAddr>,
-) -> AppResult<Json<UserView>> {
+) -> AppResult<Json<UserBody>> {
     let Credentials { uid, password } = body(credentials)?;
     let (user, token) = accounts::log_in(
         &db,
@@ -51,7 +51,7 @@ async fn log_in(
     )
     .await?;
     session_cookie::set(cookies, token, settings);
-    Ok(Json(UserView::new(&user, Some(&user))))
+    Ok(Json(UserBody::new(&user, Some(&user))))
 }
 
 /// `DELETE /api/session`: log out. Ends the session on the server, so its
@@ -71,6 +71,6 @@ async fn log_out(
 
 /// `GET /api/me`: the logged-in account, with its email.
 #[get("/me")]
-async fn me(current: CurrentUser) -> Json<UserView> {
-    Json(UserView::new(&current.user, Some(&current.user)))
+async fn me(current: CurrentUser) -> Json<UserBody> {
+    Json(UserBody::new(&current.user, Some(&current.user)))
 }

@@ -5,7 +5,7 @@ use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
 
-use super::{body, JsonBody, Paginated, UserView};
+use super::{body, JsonBody, Paginated, UserBody};
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
@@ -23,9 +23,9 @@ pub fn routes() -> Vec<Route> {
 /// `POST /api/users`: sign up. 201 with the account and its `Location`;
 /// 409 if the uid or email is taken; 422 naming each invalid field.
 #[post("/users", data = "<form>")]
-async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserView>>> {
+async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserBody>>> {
     let user = accounts::sign_up(&db, &body(form)?).await?;
-    let view = UserView::new(&user, Some(&user));
+    let view = UserBody::new(&user, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
 }
 
@@ -39,13 +39,13 @@ async fn list(
     db: Db<'_>,
     sort: Option<String>,
     paging: Paging,
-) -> AppResult<Json<Paginated<UserView>>> {
+) -> AppResult<Json<Paginated<UserBody>>> {
     let slice = paging.slice()?;
     let order = UserOrder::parse(sort.as_deref())?;
     let (window, total) = db
         .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
         .await?;
-    let window = window.map(|user| UserView::new(&user, viewer.user()));
+    let window = window.map(|user| UserBody::new(&user, viewer.user()));
     Ok(Json(Paginated::new(window, total, |position| {
         let mut link = format!(
             "/api/users?{}&per_page={}",
@@ -61,9 +61,9 @@ async fn list(
 
 /// `GET /api/users/<id>`: one account; its email only for itself and admins.
 #[get("/users/<id>")]
-async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserView>> {
+async fn show(viewer: Viewer, db: Db<'_>, id: i32) -> AppResult<Json<UserBody>> {
     let user = db.read(move |conn| User::find(conn, id)).await?;
-    Ok(Json(UserView::new(&user, viewer.user())))
+    Ok(Json(UserBody::new(&user, viewer.user())))
 }
 
 /// `PATCH /api/users/<id>`: change name, email, dob, password (with
@@ -74,9 +74,9 @@ async fn update(
     actor: CurrentUser,
     id: i32,
     patch: JsonBody<UserPatch>,
-) -> AppResult<Json<UserView>> {
+) -> AppResult<Json<UserBody>> {
     let user = accounts::update(&db, &actor, id, body(patch)?).await?;
-    Ok(Json(UserView::new(&user, Some(&actor.user))))
+    Ok(Json(UserBody::new(&user, Some(&actor.user))))
 }
 
 /// `DELETE /api/users/<id>`: delete an account and its posts. Self or admin.

@@ -1,4 +1,4 @@
-//! What the API shows of users and posts.
+//! What the API shows of users and posts: the JSON bodies of its answers.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -14,7 +14,7 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct UserView {
+pub struct UserBody {
     pub id: i32,
     pub uid: String,
     pub name: String,
@@ -29,9 +29,9 @@ pub struct UserView {
     pub post_count: i64,
 }
 
-impl UserView {
+impl UserBody {
     pub fn new(user: &User, viewer: Option<&User>) -> Self {
-        UserView {
+        UserBody {
             id: user.id,
             uid: user.uid.clone(),
             name: user.name.clone(),
@@ -47,14 +47,14 @@ impl UserView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct AuthorView {
+pub struct AuthorBody {
     pub id: i32,
     pub uid: String,
     pub name: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct PostView {
+pub struct PostBody {
     pub id: i32,
     pub title: String,
     /// Markdown source.
@@ -65,7 +65,7 @@ pub struct PostView {
     pub views: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub author: AuthorView,
+    pub author: AuthorBody,
     /// Search results only: words around the match, as HTML (escaped, the
     /// hits in `<mark>`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,38 +77,38 @@ pub struct PostView {
 pub struct TrendingPage {
     /// The window, in days, today included.
     pub days: u64,
-    pub items: Vec<TrendingView>,
+    pub items: Vec<TrendingBody>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TrendingView {
+pub struct TrendingBody {
     #[serde(flatten)]
-    pub post: PostView,
+    pub post: PostBody,
     /// Views over the window (those of the last second may not be in yet).
     pub recent_views: i64,
 }
 
-impl From<Trending> for TrendingView {
+impl From<Trending> for TrendingBody {
     fn from(hot: Trending) -> Self {
-        TrendingView {
-            post: PostView::from(hot.post),
+        TrendingBody {
+            post: PostBody::from(hot.post),
             recent_views: hot.recent_views,
         }
     }
 }
 
-impl From<SearchHit> for PostView {
+impl From<SearchHit> for PostBody {
     fn from(hit: SearchHit) -> Self {
-        PostView {
+        PostBody {
             snippet_html: Some(hit.snippet_html),
-            ..PostView::from(hit.post)
+            ..PostBody::from(hit.post)
         }
     }
 }
 
-impl From<PostWithAuthor> for PostView {
+impl From<PostWithAuthor> for PostBody {
     fn from(PostWithAuthor { post, author }: PostWithAuthor) -> Self {
-        PostView {
+        PostBody {
             id: post.id,
             title: post.title,
             content: post.content,
@@ -117,7 +117,7 @@ impl From<PostWithAuthor> for PostView {
             views: post.views,
             created_at: utc(post.created_at),
             updated_at: utc(post.updated_at),
-            author: AuthorView {
+            author: AuthorBody {
                 id: author.id,
                 uid: author.uid,
                 name: author.name,
