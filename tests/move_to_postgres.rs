@@ -71,6 +71,29 @@ fn a_sqlite_portfolio_moves_to_postgres_with_export_and_import() {
     assert!(credentials.contains(':'), "the test URL has a password");
     assert!(!text(&output).contains(credentials), "{}", text(&output));
 
+    // The import left no dead row versions behind for autovacuum to find
+    // later (each post's counting trigger updated its author's row): the
+    // tables it filled were vacuumed.
+    {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = portfolio::db::establish(&postgres.url).unwrap();
+        let vacuumed: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_user_tables \
+             WHERE relname IN ('users', 'posts') AND last_vacuum IS NOT NULL",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(
+            vacuumed.n, 2,
+            "users and posts are vacuumed after an import"
+        );
+    }
+
     // A second import is refused: the database is no longer empty.
     let mut again = on_postgres();
     again.args(["db", "import", export.to_str().unwrap()]);

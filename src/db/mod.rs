@@ -439,18 +439,32 @@ pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     }
 }
 
-/// After an import wrote rows with their ids: on PostgreSQL, the id
-/// sequences move past them (SQLite takes the next id from the table), and
-/// the planner gets statistics on the new rows at once instead of when
-/// autovacuum next comes by: without them it read every match of a common
-/// word and sorted them (70 ms a search at 100,000 posts, against 1 ms).
+/// After an import wrote rows with their ids, in its transaction: on
+/// PostgreSQL the id sequences move past them (SQLite takes the next id
+/// from the table).
 pub fn after_import(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(_) => Ok(()),
-        DbConnection::Postgres(c) => {
-            postgres::reset_id_sequences(c)?;
-            postgres::analyze(c)
-        }
+        DbConnection::Postgres(c) => postgres::reset_id_sequences(c),
+    }
+}
+
+/// Once an import is committed, on PostgreSQL: `VACUUM (ANALYZE)` of the
+/// tables it filled, instead of waiting for autovacuum.
+/// - Every post inserted updated its author's row through the counting
+///   trigger, and an update of an indexed column leaves the old row
+///   version and its index entries behind: 100,000 dead versions of 1,000
+///   accounts, and each lookup of a prolific author walked thousands of
+///   them (32 ms for the heavy author's profile at 100,000 posts, 1 ms
+///   after the vacuum; docs/PERFORMANCE.md).
+/// - The planner gets statistics at once: without them it read every match
+///   of a common word and sorted them (70 ms a search, against 1 ms).
+///
+/// (VACUUM cannot run inside a transaction, hence a step of its own.)
+pub fn tidy_after_import(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => postgres::vacuum_analyze(c),
     }
 }
 

@@ -79,9 +79,10 @@ pub(super) fn read_snapshot(conn: &mut PgConnection) -> diesel::QueryResult<()> 
     conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;")
 }
 
-/// Gathers the planner's statistics for the tables an import fills.
-pub(super) fn analyze(conn: &mut PgConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute("ANALYZE users, posts, sessions, api_tokens, post_daily_views")
+/// Clears the dead row versions of the tables an import fills and gathers
+/// the planner's statistics for them.
+pub(super) fn vacuum_analyze(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("VACUUM (ANALYZE) users, posts, sessions, api_tokens, post_daily_views")
 }
 
 /// After rows were inserted with their ids (an import), moves each id

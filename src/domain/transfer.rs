@@ -183,7 +183,9 @@ pub fn import(conn: &mut DbConnection, data: &Export) -> AppResult<()> {
         // PostgreSQL's id sequences do not see ids written explicitly.
         db::after_import(conn)?;
         Ok(())
-    })
+    })?;
+    db::tidy_after_import(conn)?;
+    Ok(())
 }
 
 fn newest_migration(conn: &mut DbConnection) -> AppResult<String> {
