@@ -8,9 +8,11 @@ use std::sync::OnceLock;
 
 use rocket::response::content::RawJson;
 use rocket::{get, routes, Route};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::domain::error::{AppError, AppResult};
+use crate::web::pages::contexts::PageContext;
 use crate::web::pages::{Html, Layout};
 
 /// The document, as served.
@@ -32,8 +34,17 @@ fn document() -> RawJson<&'static str> {
 /// `GET /api/docs`: the document as a page.
 #[get("/docs")]
 fn docs(layout: Layout<'_>) -> AppResult<Html> {
-    let page = page_context()?.clone();
-    Ok(layout.render("api_docs", page))
+    Ok(layout.render(ApiDocsPage(page_context()?)))
+}
+
+/// `api_docs`: the fields [`describe`] works out from the document (kept
+/// as JSON: they are the document's own shape, read once).
+#[derive(Serialize)]
+#[serde(transparent)]
+struct ApiDocsPage(&'static Value);
+
+impl PageContext for ApiDocsPage {
+    const TEMPLATE: &'static str = "api_docs";
 }
 
 /// The page's context, worked out from the document once.

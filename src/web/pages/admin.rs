@@ -2,8 +2,8 @@
 
 use rocket::http::uri::Origin;
 use rocket::{get, post, routes, FromForm, Route};
-use serde_json::json;
 
+use super::contexts::AdminUsersPage;
 use super::csrf_form::CsrfForm;
 use super::views::UserCard;
 use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
@@ -50,10 +50,10 @@ async fn users(
         .iter()
         .map(|user| UserCard::new(user, Some(&actor.user)))
         .collect();
-    Ok(PageResponse::Page(layout.render(
-        "admin/users",
-        json!({"users": users, "pager": pager(uri, &window, total)}),
-    )))
+    Ok(PageResponse::Page(layout.render(AdminUsersPage {
+        users,
+        pager: pager(uri, &window, total),
+    })))
 }
 
 #[derive(FromForm)]

@@ -1,9 +1,8 @@
 //! Signing up, logging in and out.
 
 use rocket::{get, post, routes, FromForm, Route, State};
-use serde::Serialize;
-use serde_json::json;
 
+use super::contexts::{FormState, LogInPage, LogInValues, SignUpPage, SignUpValues};
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::{done, form_error, local_path, Layout, PageResponse, PageResult};
 use std::net::IpAddr;
@@ -22,20 +21,19 @@ pub fn routes() -> Vec<Route> {
     routes![sign_up_form, sign_up, log_in_form, log_in, log_out]
 }
 
-#[derive(FromForm, Serialize)]
+#[derive(FromForm)]
 pub struct SignUpForm {
     uid: String,
     name: String,
     email: String,
     dob: String,
-    #[serde(skip)]
     password: String,
 }
 
 /// `GET /signup`
 #[get("/signup")]
 fn sign_up_form(layout: Layout<'_>) -> PageResponse {
-    PageResponse::Page(layout.render("auth/signup", json!({"values": {}})))
+    PageResponse::Page(layout.render(SignUpPage::default()))
 }
 
 /// `POST /signup`: creates the account and logs it in.
@@ -56,7 +54,18 @@ async fn sign_up(
     let (user, token) = match accounts::sign_up_and_log_in(&db, &input, settings.session_days).await
     {
         Ok(signed_up) => signed_up,
-        Err(error) => return form_error(&layout, "auth/signup", error, json!({"values": &*form})),
+        Err(error) => {
+            let values = SignUpValues {
+                uid: form.uid.clone(),
+                name: form.name.clone(),
+                email: form.email.clone(),
+                dob: form.dob.clone(),
+            };
+            let page = SignUpPage {
+                form: FormState::new(values),
+            };
+            return form_error(&layout, error, page);
+        }
     };
     session_cookie::set(layout.cookies, token, settings);
     csrf::rotate(layout.cookies);
@@ -66,10 +75,9 @@ async fn sign_up(
     )
 }
 
-#[derive(FromForm, Serialize)]
+#[derive(FromForm)]
 pub struct LogInForm {
     uid: String,
-    #[serde(skip)]
     password: String,
     next: Option<String>,
 }
@@ -77,10 +85,13 @@ pub struct LogInForm {
 /// `GET /login?next`
 #[get("/login?<next>")]
 fn log_in_form(layout: Layout<'_>, next: Option<String>) -> PageResponse {
-    PageResponse::Page(layout.render(
-        "auth/login",
-        json!({"values": {"next": local_path(next.as_deref())}}),
-    ))
+    let values = LogInValues {
+        uid: String::new(),
+        next: Some(local_path(next.as_deref())),
+    };
+    PageResponse::Page(layout.render(LogInPage {
+        form: FormState::new(values),
+    }))
 }
 
 /// `POST /login`: on success, back to the page that asked for it (a local
@@ -109,7 +120,14 @@ async fn log_in(
                 message: message.to_owned(),
                 fields: FieldErrors::new(),
             };
-            form_error(&layout, "auth/login", error, json!({"values": &*form}))
+            let values = LogInValues {
+                uid: form.uid.clone(),
+                next: form.next.clone(),
+            };
+            let page = LogInPage {
+                form: FormState::new(values),
+            };
+            form_error(&layout, error, page)
         }
         Err(other) => Err(other),
     }

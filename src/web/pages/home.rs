@@ -2,8 +2,8 @@
 
 use rocket::http::uri::Origin;
 use rocket::{get, routes, Route, State};
-use serde_json::{json, Value};
 
+use super::contexts::{HomePage, TrendingPost};
 use super::views::{PostCard, UserCard};
 use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
@@ -42,18 +42,18 @@ async fn home(
         .iter()
         .map(|user| UserCard::new(user, None))
         .collect();
-    let trending: Vec<Value> = trending
+    let trending: Vec<TrendingPost> = trending
         .iter()
-        .map(|hot| json!({"post": PostCard::from(&hot.post), "recent_views": hot.recent_views}))
+        .map(|hot| TrendingPost {
+            post: PostCard::from(&hot.post),
+            recent_views: hot.recent_views,
+        })
         .collect();
-    Ok(PageResponse::Page(layout.render(
-        "home",
-        json!({
-            "posts": posts,
-            "writers": writers,
-            "trending": trending,
-            "trending_days": post_views::TRENDING_DAYS,
-            "pager": pager(uri, &window, total),
-        }),
-    )))
+    Ok(PageResponse::Page(layout.render(HomePage {
+        posts,
+        writers,
+        trending,
+        trending_days: post_views::TRENDING_DAYS,
+        pager: pager(uri, &window, total),
+    })))
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod contexts;
 pub mod csrf_form;
 pub mod home;
 pub mod posts;
@@ -24,7 +25,8 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::{Catcher, Route};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+
+use contexts::{FlashContext, FormPage, LayoutContext, Me, Page, PageContext, Pager};
 
 use crate::config::Settings;
 use crate::domain::error::AppError;
@@ -97,27 +99,31 @@ impl<'r> FromRequest<'r> for Layout<'r> {
 }
 
 impl Layout<'_> {
-    /// Renders `template` with `page`'s fields plus the layout's own:
+    /// Renders `page`'s template with its fields plus the layout's own:
     /// `me`, `csrf_token` and `flash`.
-    pub fn render(&self, template: &'static str, mut page: Value) -> Html {
-        let me = self.viewer.as_ref().map(|user| {
-            json!({"id": user.id, "uid": user.uid, "name": user.name, "is_admin": user.is_admin()})
+    pub fn render<T: PageContext>(&self, page: T) -> Html {
+        let me = self.viewer.as_ref().map(|user| Me {
+            id: user.id,
+            uid: &user.uid,
+            name: &user.name,
+            is_admin: user.is_admin(),
         });
-        if let Value::Object(fields) = &mut page {
-            fields.insert("me".into(), me.unwrap_or(Value::Null));
-            fields.insert("csrf_token".into(), Value::String(self.csrf_token.clone()));
-            let flash = self
-                .flash
-                .as_ref()
-                .map(|(kind, message)| json!({"kind": kind, "message": message}));
-            fields.insert("flash".into(), flash.unwrap_or(Value::Null));
-            // Forms read these whether or not there was a problem.
-            fields.entry("values").or_insert_with(|| json!({}));
-            fields.entry("errors").or_insert_with(|| json!({}));
-            fields.entry("error").or_insert_with(|| json!(""));
-        }
-        RawHtml(Template::render(template, page))
+        let flash = self
+            .flash
+            .as_ref()
+            .map(|(kind, message)| FlashContext { kind, message });
+        let layout = LayoutContext {
+            me,
+            csrf_token: &self.csrf_token,
+            flash,
+        };
+        render(layout, page)
     }
+}
+
+/// Renders `page`'s template with `layout`'s fields beside its own.
+pub fn render<T: PageContext>(layout: LayoutContext<'_>, page: T) -> Html {
+    RawHtml(Template::render(T::TEMPLATE, Page { layout, page }))
 }
 
 /// What a page handler answers.
@@ -150,19 +156,15 @@ pub fn refused(to: impl Into<String>, message: impl Into<String>) -> PageResult 
 
 /// Turns a validation or conflict error into the form re-rendered with the
 /// input kept and a message by each field (422). Any other error passes.
-pub fn form_error(
-    layout: &Layout<'_>,
-    template: &'static str,
-    error: AppError,
-    mut page: Value,
-) -> PageResult {
+pub fn form_error<T: FormPage>(layout: &Layout<'_>, error: AppError, mut page: T) -> PageResult {
     match error {
         AppError::Validation { message, fields } | AppError::Conflict { message, fields } => {
-            page["errors"] = json!(fields);
-            page["error"] = json!(message);
+            let form = page.form();
+            form.errors = fields;
+            form.error = message;
             Ok(PageResponse::Invalid((
                 Status::UnprocessableEntity,
-                layout.render(template, page),
+                layout.render(page),
             )))
         }
         other => Err(other),
@@ -190,7 +192,7 @@ pub fn local_path(next: Option<&str>) -> String {
 
 /// Links to the neighbouring slices of a listing, keeping the request's
 /// other query parameters; the page number when it was asked for by one.
-pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Value {
+pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Pager {
     let link = |position: Position| {
         let mut params: Vec<String> = uri
             .query()
@@ -209,13 +211,13 @@ pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Value {
         format!("{}?{}", uri.path(), params.join("&"))
     };
     let pages = ((total.max(0) as u64).div_ceil(u64::from(window.per_page))).max(1);
-    json!({
-        "page": window.number,
-        "pages": pages,
-        "total": total,
-        "prev": window.prev.map(link),
-        "next": window.next.map(link),
-    })
+    Pager {
+        page: window.number,
+        pages,
+        total,
+        prev: window.prev.map(link),
+        next: window.next.map(link),
+    }
 }
 
 /// Pages that need a login send anonymous visitors to the login form, and

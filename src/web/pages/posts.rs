@@ -4,11 +4,12 @@ use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
-use serde::Serialize;
-use serde_json::{json, Value};
 
+use super::contexts::{
+    FormState, PostDeletePage, PostFormPage, PostListPage, PostPage, PostValues,
+};
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::views::{post_page, PostCard};
+use super::views::PostCard;
 use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
@@ -41,10 +42,10 @@ async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) 
         .read(move |conn| Post::list(conn, PostFilter::default(), viewer.as_ref(), slice))
         .await?;
     let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
-    Ok(PageResponse::Page(layout.render(
-        "posts/list",
-        json!({"posts": posts, "pager": pager(uri, &window, total)}),
-    )))
+    Ok(PageResponse::Page(layout.render(PostListPage {
+        posts,
+        pager: pager(uri, &window, total),
+    })))
 }
 
 /// `GET /posts/<id>`: the post, its Markdown rendered safe. Each view counts.
@@ -59,25 +60,34 @@ async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i3
         .viewer
         .as_ref()
         .is_some_and(|v| item.post.can_be_edited_by(v));
-    let mut page = post_page(&item);
-    page["can_edit"] = json!(can_edit);
-    Ok(PageResponse::Page(layout.render("posts/show", page)))
+    Ok(PageResponse::Page(
+        layout.render(PostPage::new(&item, can_edit)),
+    ))
 }
 
 /// The post form, sent as `multipart/form-data` for its image.
-#[derive(FromForm, Serialize)]
+#[derive(FromForm)]
 pub struct PostForm<'r> {
     title: String,
     content: String,
     /// A checkbox: absent when unticked.
     published: bool,
     /// Browsers send an empty part when no file was chosen.
-    #[serde(skip)]
     image: Option<TempFile<'r>>,
     /// On the edit form: drop the current image.
-    #[serde(skip)]
     #[field(default = false)]
     remove_image: bool,
+}
+
+impl PostForm<'_> {
+    /// The fields to show again when the form comes back.
+    fn values(&self) -> PostValues {
+        PostValues {
+            title: self.title.clone(),
+            content: self.content.clone(),
+            published: self.published,
+        }
+    }
 }
 
 /// The validated text with the form's image, checked too: both are checked
@@ -112,19 +122,23 @@ async fn chosen_image(
 
 /// What the post form shows: the values, the post being edited (if any),
 /// and the image size limit.
-fn form_page(uploads: &Uploads, values: impl Serialize, post: Option<PostCard>) -> Value {
-    json!({
-        "values": values,
-        "post": post,
-        "max_image": images::describe_size(uploads.max_bytes()),
-    })
+fn form_page(uploads: &Uploads, values: PostValues, post: Option<PostCard>) -> PostFormPage {
+    PostFormPage {
+        form: FormState::new(values),
+        post,
+        max_image: images::describe_size(uploads.max_bytes()),
+    }
 }
 
 /// `GET /posts/new`
 #[get("/posts/new")]
 fn new_form(_author: CurrentUser, layout: Layout<'_>, uploads: &State<Uploads>) -> PageResponse {
-    let page = form_page(uploads, json!({"published": true}), None);
-    PageResponse::Page(layout.render("posts/form", page))
+    let values = PostValues {
+        title: String::new(),
+        content: String::new(),
+        published: true,
+    };
+    PageResponse::Page(layout.render(form_page(uploads, values, None)))
 }
 
 /// `POST /posts/new`
@@ -143,14 +157,7 @@ async fn create(
     };
     let (new, image) = match with_image(draft.validate(), uploads, &form).await {
         Ok(checked) => checked,
-        Err(error) => {
-            return form_error(
-                &layout,
-                "posts/form",
-                error,
-                form_page(uploads, &*form, None),
-            )
-        }
+        Err(error) => return form_error(&layout, error, form_page(uploads, form.values(), None)),
     };
     let item = posts::create(&db, uploads, &author.user, new, image).await?;
     let message = if item.post.published {
@@ -171,9 +178,13 @@ async fn edit_form(
     id: i32,
 ) -> PageResult {
     let item = posts::editable(&db, &actor.user, id).await?;
-    let values = json!({"title": item.post.title, "content": item.post.content, "published": item.post.published});
+    let values = PostValues {
+        title: item.post.title.clone(),
+        content: item.post.content.clone(),
+        published: item.post.published,
+    };
     let page = form_page(uploads, values, Some(PostCard::from(&item)));
-    Ok(PageResponse::Page(layout.render("posts/form", page)))
+    Ok(PageResponse::Page(layout.render(page)))
 }
 
 /// `POST /posts/<id>/edit`
@@ -195,8 +206,8 @@ async fn edit(
     let (changes, image) = match with_image(patch.validate(), uploads, &form).await {
         Ok(checked) => checked,
         Err(error) => {
-            let page = form_page(uploads, &*form, Some(PostCard::from(&item)));
-            return form_error(&layout, "posts/form", error, page);
+            let page = form_page(uploads, form.values(), Some(PostCard::from(&item)));
+            return form_error(&layout, error, page);
         }
     };
     let image = match image {
@@ -212,10 +223,9 @@ async fn edit(
 #[get("/posts/<id>/delete")]
 async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let item = posts::editable(&db, &actor.user, id).await?;
-    Ok(PageResponse::Page(layout.render(
-        "posts/delete",
-        json!({"post": PostCard::from(&item)}),
-    )))
+    Ok(PageResponse::Page(layout.render(PostDeletePage {
+        post: PostCard::from(&item),
+    })))
 }
 
 /// `POST /posts/<id>/delete`

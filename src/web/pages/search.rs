@@ -2,8 +2,8 @@
 
 use rocket::http::uri::Origin;
 use rocket::{get, routes, Route};
-use serde_json::json;
 
+use super::contexts::SearchPage;
 use super::views::PostCard;
 use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
@@ -41,14 +41,12 @@ async fn search_page(
     };
     let posts: Vec<PostCard> = hits.iter().map(PostCard::from).collect();
     let window = page.window(posts, total);
-    Ok(PageResponse::Page(layout.render(
-        "posts/search",
-        json!({
-            "q": typed,
-            "searched": !typed.trim().is_empty(),
-            "posts": window.items,
-            "capped": capped,
-            "pager": pager(uri, &window, total),
-        }),
-    )))
+    let pager = pager(uri, &window, total);
+    Ok(PageResponse::Page(layout.render(SearchPage {
+        searched: !typed.trim().is_empty(),
+        q: typed,
+        posts: window.items,
+        capped,
+        pager,
+    })))
 }

@@ -1,8 +1,8 @@
 //! `/tokens`: make, see and revoke your personal API tokens.
 
 use rocket::{get, post, routes, FromForm, Route};
-use serde_json::{json, Value};
 
+use super::contexts::{FormState, NewToken, TokenRow, TokenValues, TokensPage};
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::{done, form_error, Layout, PageResponse, PageResult};
 use crate::db::Db;
@@ -14,44 +14,46 @@ pub fn routes() -> Vec<Route> {
     routes![list, create, revoke]
 }
 
-const TEMPLATE: &str = "users/tokens";
-
 #[derive(FromForm)]
 struct NewTokenForm {
     #[field(default = String::new())]
     name: String,
 }
 
-fn token_rows(tokens: &[ApiToken]) -> Vec<Value> {
+fn token_rows(tokens: &[ApiToken]) -> Vec<TokenRow> {
     tokens
         .iter()
-        .map(|token| {
-            json!({
-                "id": token.id,
-                "name": token.name,
-                "created": token.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            })
+        .map(|token| TokenRow {
+            id: token.id,
+            name: token.name.clone(),
+            created: token.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
         .collect()
 }
 
+/// The page with `current`'s tokens, the form showing `values`, and the
+/// secret of the token just made, if one was.
 async fn tokens_page(
     db: &Db<'_>,
     current: &CurrentUser,
-    mut page: Value,
-) -> Result<Value, AppError> {
+    new_token: Option<NewToken>,
+    values: TokenValues,
+) -> Result<TokensPage, AppError> {
     let owner = current.user.id;
     let tokens = db.read(move |conn| api_token::list(conn, owner)).await?;
-    page["tokens"] = json!(token_rows(&tokens));
-    page["max_tokens"] = json!(api_token::MAX_PER_USER);
-    Ok(page)
+    Ok(TokensPage {
+        new_token,
+        tokens: token_rows(&tokens),
+        max_tokens: api_token::MAX_PER_USER,
+        form: FormState::new(values),
+    })
 }
 
 /// `GET /tokens`: your tokens and the form for a new one.
 #[get("/tokens")]
 async fn list(current: CurrentUser, layout: Layout<'_>, db: Db<'_>) -> PageResult {
-    let page = tokens_page(&db, &current, json!({})).await?;
-    Ok(PageResponse::Page(layout.render(TEMPLATE, page)))
+    let page = tokens_page(&db, &current, None, TokenValues::default()).await?;
+    Ok(PageResponse::Page(layout.render(page)))
 }
 
 /// `POST /tokens`: makes a token and shows its secret on this answer only
@@ -75,14 +77,17 @@ async fn create(
     };
     match result {
         Ok((token, secret)) => {
-            let page = json!({"new_token": {"name": token.name, "secret": secret}});
-            let page = tokens_page(&db, &current, page).await?;
-            Ok(PageResponse::Page(layout.render(TEMPLATE, page)))
+            let new_token = NewToken {
+                name: token.name,
+                secret,
+            };
+            let page = tokens_page(&db, &current, Some(new_token), TokenValues::default()).await?;
+            Ok(PageResponse::Page(layout.render(page)))
         }
         Err(error) => {
-            let page = json!({"values": {"name": typed}});
-            let page = tokens_page(&db, &current, page).await?;
-            form_error(&layout, TEMPLATE, error, page)
+            let values = TokenValues { name: typed };
+            let page = tokens_page(&db, &current, None, values).await?;
+            form_error(&layout, error, page)
         }
     }
 }

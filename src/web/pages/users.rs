@@ -2,9 +2,11 @@
 
 use rocket::http::uri::Origin;
 use rocket::{get, post, routes, FromForm, Route, State};
-use serde::Serialize;
-use serde_json::json;
 
+use super::contexts::{
+    FormState, PasswordPage, ProfileFormPage, ProfilePage, ProfileValues, UserDeletePage,
+    UserListPage, UserRef,
+};
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::views::{PostCard, UserCard};
 use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
@@ -52,10 +54,11 @@ async fn list(
         .iter()
         .map(|user| UserCard::new(user, layout.viewer.as_ref()))
         .collect();
-    Ok(PageResponse::Page(layout.render(
-        "users/list",
-        json!({"users": users, "sort": sort, "pager": pager(uri, &window, total)}),
-    )))
+    Ok(PageResponse::Page(layout.render(UserListPage {
+        users,
+        sort,
+        pager: pager(uri, &window, total),
+    })))
 }
 
 /// `GET /users/<id>?page|after|before`: a profile and its posts.
@@ -82,15 +85,12 @@ async fn profile(
         .as_ref()
         .is_some_and(|v| user.can_be_managed_by(v));
     let posts: Vec<PostCard> = window.items.iter().map(PostCard::from).collect();
-    Ok(PageResponse::Page(layout.render(
-        "users/show",
-        json!({
-            "user": UserCard::new(&user, layout.viewer.as_ref()),
-            "can_manage": can_manage,
-            "posts": posts,
-            "pager": pager(uri, &window, total),
-        }),
-    )))
+    Ok(PageResponse::Page(layout.render(ProfilePage {
+        user: UserCard::new(&user, layout.viewer.as_ref()),
+        can_manage,
+        posts,
+        pager: pager(uri, &window, total),
+    })))
 }
 
 /// Loads account `id` for `actor` to manage: 403 if it is not theirs.
@@ -102,26 +102,35 @@ async fn manageable(db: &Db<'_>, actor: &CurrentUser, id: i32) -> AppResult<User
     Ok(user)
 }
 
-#[derive(FromForm, Serialize)]
+#[derive(FromForm)]
 pub struct ProfileForm {
     name: String,
     email: String,
     dob: String,
 }
 
+impl UserRef {
+    fn of(user: &User) -> Self {
+        UserRef {
+            id: user.id,
+            uid: user.uid.clone(),
+        }
+    }
+}
+
 /// `GET /users/<id>/edit`
 #[get("/users/<id>/edit")]
 async fn edit_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    let values = json!({
-        "name": user.name,
-        "email": user.email.clone().unwrap_or_default(),
-        "dob": user.dob.map(|d| d.to_string()).unwrap_or_default(),
-    });
-    Ok(PageResponse::Page(layout.render(
-        "users/edit",
-        json!({"user": {"id": user.id, "uid": user.uid}, "values": values}),
-    )))
+    let values = ProfileValues {
+        name: user.name.clone(),
+        email: user.email.clone().unwrap_or_default(),
+        dob: user.dob.map(|d| d.to_string()).unwrap_or_default(),
+    };
+    Ok(PageResponse::Page(layout.render(ProfileFormPage {
+        user: UserRef::of(&user),
+        form: FormState::new(values),
+    })))
 }
 
 /// `POST /users/<id>/edit`: name, email and date of birth (empty clears).
@@ -143,8 +152,17 @@ async fn edit(
     match accounts::update(&db, &actor, id, patch).await {
         Ok(_) => done(format!("/users/{id}"), "Profile saved."),
         Err(error) => {
-            let page = json!({"user": {"id": user.id, "uid": user.uid}, "values": &*form});
-            form_error(&layout, "users/edit", error, page)
+            let form = form.into_inner();
+            let values = ProfileValues {
+                name: form.name,
+                email: form.email,
+                dob: form.dob,
+            };
+            let page = ProfileFormPage {
+                user: UserRef::of(&user),
+                form: FormState::new(values),
+            };
+            form_error(&layout, error, page)
         }
     }
 }
@@ -161,10 +179,11 @@ pub struct PasswordForm {
 #[get("/users/<id>/password")]
 async fn password_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    Ok(PageResponse::Page(layout.render(
-        "users/password",
-        json!({"user": {"id": user.id, "uid": user.uid}, "own": actor.user.id == id}),
-    )))
+    Ok(PageResponse::Page(layout.render(PasswordPage {
+        user: UserRef::of(&user),
+        own: actor.user.id == id,
+        form: FormState::default(),
+    })))
 }
 
 /// `POST /users/<id>/password`: needs the current password (unless an
@@ -178,10 +197,14 @@ async fn change_password(
     form: CsrfForm<PasswordForm>,
 ) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    let page = json!({"user": {"id": user.id, "uid": user.uid}, "own": actor.user.id == id});
+    let page = PasswordPage {
+        user: UserRef::of(&user),
+        own: actor.user.id == id,
+        form: FormState::default(),
+    };
     if form.password != form.confirm {
         let error = AppError::invalid_field("confirm", "does not match the new password");
-        return form_error(&layout, "users/password", error, page);
+        return form_error(&layout, error, page);
     }
     let patch = UserPatch {
         password: Some(form.password.clone()),
@@ -193,7 +216,7 @@ async fn change_password(
             format!("/users/{id}"),
             "Password changed. Your other sessions were logged out.",
         ),
-        Err(error) => form_error(&layout, "users/password", error, page),
+        Err(error) => form_error(&layout, error, page),
     }
 }
 
@@ -201,10 +224,10 @@ async fn change_password(
 #[get("/users/<id>/delete")]
 async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
-    Ok(PageResponse::Page(layout.render(
-        "users/delete",
-        json!({"user": UserCard::new(&user, Some(&actor.user)), "own": actor.user.id == id}),
-    )))
+    Ok(PageResponse::Page(layout.render(UserDeletePage {
+        user: UserCard::new(&user, Some(&actor.user)),
+        own: actor.user.id == id,
+    })))
 }
 
 /// `POST /users/<id>/delete`: deletes the account and its posts.

@@ -3,11 +3,9 @@
 
 use chrono::{NaiveDateTime, Utc};
 use rocket::http::Status;
-use rocket::response::content::RawHtml;
-use rocket_dyn_templates::Template;
 use serde::Serialize;
-use serde_json::json;
 
+use super::contexts::{ErrorPage, LayoutContext, PostPage};
 use crate::domain::markdown;
 use crate::domain::search::SearchHit;
 use crate::domain::{PostWithAuthor, User};
@@ -73,13 +71,15 @@ impl From<&PostWithAuthor> for PostCard {
     }
 }
 
-/// A post's page: the card plus its Markdown rendered to safe HTML.
-pub fn post_page(item: &PostWithAuthor) -> serde_json::Value {
-    json!({
-        "post": PostCard::from(item),
-        "content": item.post.content,
-        "html": markdown::to_safe_html(&item.post.content),
-    })
+impl PostPage {
+    /// A post's page: the card plus its Markdown rendered to safe HTML.
+    pub fn new(item: &PostWithAuthor, can_edit: bool) -> Self {
+        PostPage {
+            post: PostCard::from(item),
+            html: markdown::to_safe_html(&item.post.content),
+            can_edit,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -124,10 +124,12 @@ pub fn error_page(status: Status, message: Option<&str>) -> super::Html {
         500 => "Something went wrong on our side. Please try again.",
         _ => status.reason_lossy(),
     };
-    RawHtml(Template::render(
-        "error",
-        json!({"status": status.code, "reason": status.reason_lossy(), "message": message.unwrap_or(default), "me": null, "flash": null}),
-    ))
+    let page = ErrorPage {
+        status: status.code,
+        reason: status.reason_lossy(),
+        message: message.unwrap_or(default),
+    };
+    super::render(LayoutContext::nobody(), page)
 }
 
 #[cfg(test)]

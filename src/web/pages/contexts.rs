@@ -1,0 +1,871 @@
+//! What each template reads, as types: one struct per template, holding
+//! exactly the fields it reads, so that a misspelt or missing field fails
+//! to compile instead of rendering a blank. [`Layout::render`] adds the
+//! layout's own fields ([`LayoutContext`]) to every page.
+//!
+//! [`Layout::render`]: super::Layout::render
+
+use serde::Serialize;
+
+use super::views::{PostCard, UserCard};
+use crate::domain::error::FieldErrors;
+
+/// A page's context, and the template that reads it.
+pub trait PageContext: Serialize {
+    /// The template's name (`posts/show` for `templates/posts/show.html.tera`).
+    const TEMPLATE: &'static str;
+}
+
+/// A page whose form may come back with problems: [`super::form_error`]
+/// sets them on its [`FormState`] and renders the same context again.
+pub trait FormPage: PageContext {
+    type Values: Serialize;
+
+    fn form(&mut self) -> &mut FormState<Self::Values>;
+}
+
+/// What `base` reads on every page: who is logged in, the form token, and
+/// the flash message from the previous request.
+#[derive(Serialize)]
+pub struct LayoutContext<'a> {
+    pub me: Option<Me<'a>>,
+    pub csrf_token: &'a str,
+    pub flash: Option<FlashContext<'a>>,
+}
+
+impl LayoutContext<'static> {
+    /// A page rendered outside a request's layout (the error page): no one
+    /// logged in, so no form shows the token, and no flash message.
+    pub fn nobody() -> Self {
+        LayoutContext {
+            me: None,
+            csrf_token: "",
+            flash: None,
+        }
+    }
+}
+
+/// The logged-in visitor, as the navigation shows them.
+#[derive(Serialize)]
+pub struct Me<'a> {
+    pub id: i32,
+    pub uid: &'a str,
+    pub name: &'a str,
+    pub is_admin: bool,
+}
+
+/// A message from the previous request: `kind` is `success`, `error`...
+#[derive(Serialize)]
+pub struct FlashContext<'a> {
+    pub kind: &'a str,
+    pub message: &'a str,
+}
+
+/// What a template is rendered with: the layout's fields and the page's,
+/// side by side.
+#[derive(Serialize)]
+pub struct Page<'a, T> {
+    #[serde(flatten)]
+    pub layout: LayoutContext<'a>,
+    #[serde(flatten)]
+    pub page: T,
+}
+
+/// A form's input and its problems: `values` fill the fields again,
+/// `errors` hold a message by each field (by field name), `error` the
+/// message for the whole form (empty when there is none).
+#[derive(Serialize)]
+pub struct FormState<V> {
+    pub values: V,
+    pub errors: FieldErrors,
+    pub error: String,
+}
+
+impl<V> FormState<V> {
+    /// A form showing `values`, with no problems yet.
+    pub fn new(values: V) -> Self {
+        FormState {
+            values,
+            errors: FieldErrors::new(),
+            error: String::new(),
+        }
+    }
+}
+
+impl<V: Default> Default for FormState<V> {
+    fn default() -> Self {
+        FormState::new(V::default())
+    }
+}
+
+/// The values of a form that shows none again (passwords are never sent
+/// back): an empty map.
+#[derive(Serialize, Default)]
+pub struct NoValues {}
+
+/// Links to a listing's neighbouring slices (the `pager` macro).
+#[derive(Serialize)]
+pub struct Pager {
+    /// The page number, when the slice was asked for by one.
+    pub page: Option<u32>,
+    pub pages: u64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// An account named in a form's heading and links.
+#[derive(Serialize)]
+pub struct UserRef {
+    pub id: i32,
+    pub uid: String,
+}
+
+/// `home`
+#[derive(Serialize)]
+pub struct HomePage {
+    pub posts: Vec<PostCard>,
+    pub writers: Vec<UserCard>,
+    pub trending: Vec<TrendingPost>,
+    pub trending_days: u64,
+    pub pager: Pager,
+}
+
+impl PageContext for HomePage {
+    const TEMPLATE: &'static str = "home";
+}
+
+#[derive(Serialize)]
+pub struct TrendingPost {
+    pub post: PostCard,
+    pub recent_views: i64,
+}
+
+/// `posts/list`
+#[derive(Serialize)]
+pub struct PostListPage {
+    pub posts: Vec<PostCard>,
+    pub pager: Pager,
+}
+
+impl PageContext for PostListPage {
+    const TEMPLATE: &'static str = "posts/list";
+}
+
+/// `posts/show`: the card plus its Markdown rendered to safe HTML.
+#[derive(Serialize)]
+pub struct PostPage {
+    pub post: PostCard,
+    pub html: String,
+    pub can_edit: bool,
+}
+
+impl PageContext for PostPage {
+    const TEMPLATE: &'static str = "posts/show";
+}
+
+/// `posts/form`, to write a post (`post` is `None`) or edit one.
+#[derive(Serialize)]
+pub struct PostFormPage {
+    #[serde(flatten)]
+    pub form: FormState<PostValues>,
+    pub post: Option<PostCard>,
+    /// The image size limit, as text (`5 MiB`).
+    pub max_image: String,
+}
+
+impl PageContext for PostFormPage {
+    const TEMPLATE: &'static str = "posts/form";
+}
+
+impl FormPage for PostFormPage {
+    type Values = PostValues;
+
+    fn form(&mut self) -> &mut FormState<PostValues> {
+        &mut self.form
+    }
+}
+
+/// The post form's fields (a chosen image cannot be sent back).
+#[derive(Serialize)]
+pub struct PostValues {
+    pub title: String,
+    pub content: String,
+    pub published: bool,
+}
+
+/// `posts/delete`: asks first.
+#[derive(Serialize)]
+pub struct PostDeletePage {
+    pub post: PostCard,
+}
+
+impl PageContext for PostDeletePage {
+    const TEMPLATE: &'static str = "posts/delete";
+}
+
+/// `posts/search`
+#[derive(Serialize)]
+pub struct SearchPage {
+    /// The words as typed.
+    pub q: String,
+    /// Whether there were words to look for.
+    pub searched: bool,
+    pub posts: Vec<PostCard>,
+    /// More matched than are ranked.
+    pub capped: bool,
+    pub pager: Pager,
+}
+
+impl PageContext for SearchPage {
+    const TEMPLATE: &'static str = "posts/search";
+}
+
+/// `users/list`
+#[derive(Serialize)]
+pub struct UserListPage {
+    pub users: Vec<UserCard>,
+    /// The `sort` parameter as given.
+    pub sort: Option<String>,
+    pub pager: Pager,
+}
+
+impl PageContext for UserListPage {
+    const TEMPLATE: &'static str = "users/list";
+}
+
+/// `users/show`: a profile and its posts.
+#[derive(Serialize)]
+pub struct ProfilePage {
+    pub user: UserCard,
+    pub can_manage: bool,
+    pub posts: Vec<PostCard>,
+    pub pager: Pager,
+}
+
+impl PageContext for ProfilePage {
+    const TEMPLATE: &'static str = "users/show";
+}
+
+/// `users/edit`
+#[derive(Serialize)]
+pub struct ProfileFormPage {
+    pub user: UserRef,
+    #[serde(flatten)]
+    pub form: FormState<ProfileValues>,
+}
+
+impl PageContext for ProfileFormPage {
+    const TEMPLATE: &'static str = "users/edit";
+}
+
+impl FormPage for ProfileFormPage {
+    type Values = ProfileValues;
+
+    fn form(&mut self) -> &mut FormState<ProfileValues> {
+        &mut self.form
+    }
+}
+
+/// The profile form's fields; empty text for an unset email or date.
+#[derive(Serialize)]
+pub struct ProfileValues {
+    pub name: String,
+    pub email: String,
+    pub dob: String,
+}
+
+/// `users/password`
+#[derive(Serialize)]
+pub struct PasswordPage {
+    pub user: UserRef,
+    /// The account is the visitor's own: the current password is asked for.
+    pub own: bool,
+    #[serde(flatten)]
+    pub form: FormState<NoValues>,
+}
+
+impl PageContext for PasswordPage {
+    const TEMPLATE: &'static str = "users/password";
+}
+
+impl FormPage for PasswordPage {
+    type Values = NoValues;
+
+    fn form(&mut self) -> &mut FormState<NoValues> {
+        &mut self.form
+    }
+}
+
+/// `users/delete`: asks first.
+#[derive(Serialize)]
+pub struct UserDeletePage {
+    pub user: UserCard,
+    pub own: bool,
+}
+
+impl PageContext for UserDeletePage {
+    const TEMPLATE: &'static str = "users/delete";
+}
+
+/// `users/tokens`: your tokens, the form for a new one, and a new token's
+/// secret, shown once.
+#[derive(Serialize)]
+pub struct TokensPage {
+    pub new_token: Option<NewToken>,
+    pub tokens: Vec<TokenRow>,
+    pub max_tokens: i64,
+    #[serde(flatten)]
+    pub form: FormState<TokenValues>,
+}
+
+impl PageContext for TokensPage {
+    const TEMPLATE: &'static str = "users/tokens";
+}
+
+impl FormPage for TokensPage {
+    type Values = TokenValues;
+
+    fn form(&mut self) -> &mut FormState<TokenValues> {
+        &mut self.form
+    }
+}
+
+#[derive(Serialize)]
+pub struct NewToken {
+    pub name: String,
+    pub secret: String,
+}
+
+#[derive(Serialize)]
+pub struct TokenRow {
+    pub id: i32,
+    pub name: String,
+    pub created: String,
+}
+
+#[derive(Serialize, Default)]
+pub struct TokenValues {
+    pub name: String,
+}
+
+/// `auth/signup`
+#[derive(Serialize, Default)]
+pub struct SignUpPage {
+    #[serde(flatten)]
+    pub form: FormState<SignUpValues>,
+}
+
+impl PageContext for SignUpPage {
+    const TEMPLATE: &'static str = "auth/signup";
+}
+
+impl FormPage for SignUpPage {
+    type Values = SignUpValues;
+
+    fn form(&mut self) -> &mut FormState<SignUpValues> {
+        &mut self.form
+    }
+}
+
+/// The sign-up form's fields but the password.
+#[derive(Serialize, Default)]
+pub struct SignUpValues {
+    pub uid: String,
+    pub name: String,
+    pub email: String,
+    pub dob: String,
+}
+
+/// `auth/login`
+#[derive(Serialize)]
+pub struct LogInPage {
+    #[serde(flatten)]
+    pub form: FormState<LogInValues>,
+}
+
+impl PageContext for LogInPage {
+    const TEMPLATE: &'static str = "auth/login";
+}
+
+impl FormPage for LogInPage {
+    type Values = LogInValues;
+
+    fn form(&mut self) -> &mut FormState<LogInValues> {
+        &mut self.form
+    }
+}
+
+/// The login form's fields but the password: `next` is where to go after.
+#[derive(Serialize)]
+pub struct LogInValues {
+    pub uid: String,
+    pub next: Option<String>,
+}
+
+/// `admin/users`
+#[derive(Serialize)]
+pub struct AdminUsersPage {
+    pub users: Vec<UserCard>,
+    pub pager: Pager,
+}
+
+impl PageContext for AdminUsersPage {
+    const TEMPLATE: &'static str = "admin/users";
+}
+
+/// `error`
+#[derive(Serialize)]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+impl PageContext for ErrorPage<'_> {
+    const TEMPLATE: &'static str = "error";
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every template renders with its typed context, as the site renders
+    //! it (the context goes through the same serialisation as
+    //! `Template::render`), and shows what it was given.
+
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use rocket::figment::value::Value;
+    use rocket_dyn_templates::tera::{Context, Tera};
+
+    use super::*;
+
+    /// The repository's templates, named and escaped as the site has them
+    /// (see `crate::web::assets`).
+    fn templates() -> Tera {
+        fn collect(base: &Path, folder: &Path, found: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    collect(base, &path, found);
+                } else {
+                    let relative = path.strip_prefix(base).unwrap().to_str().unwrap();
+                    if let Some(name) = crate::web::assets::template_name(relative) {
+                        found.push((name, std::fs::read_to_string(&path).unwrap()));
+                    }
+                }
+            }
+        }
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut found = Vec::new();
+        collect(&base, &base, &mut found);
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![""]);
+        tera.add_raw_templates(found).unwrap();
+        tera
+    }
+
+    struct Renderer {
+        tera: Tera,
+        rendered: BTreeSet<&'static str>,
+    }
+
+    impl Renderer {
+        fn render<T: PageContext>(&mut self, layout: LayoutContext<'_>, page: T) -> String {
+            let value = Value::serialize(Page { layout, page }).expect("the context serialises");
+            let context = Context::from_serialize(value).expect("the context is a map");
+            self.rendered.insert(T::TEMPLATE);
+            match self.tera.render(T::TEMPLATE, &context) {
+                Ok(html) => html,
+                Err(error) => {
+                    let mut message = format!("{}: {error}", T::TEMPLATE);
+                    let mut source = std::error::Error::source(&error);
+                    while let Some(cause) = source {
+                        message.push_str(&format!(": {cause}"));
+                        source = cause.source();
+                    }
+                    panic!("{message}");
+                }
+            }
+        }
+    }
+
+    fn admin() -> LayoutContext<'static> {
+        LayoutContext {
+            me: Some(Me {
+                id: 1,
+                uid: "ada",
+                name: "Ada Admin",
+                is_admin: true,
+            }),
+            csrf_token: "token-123",
+            flash: Some(FlashContext {
+                kind: "success",
+                message: "Post saved.",
+            }),
+        }
+    }
+
+    fn post_card(id: i32, title: &str) -> PostCard {
+        PostCard {
+            id,
+            title: title.to_owned(),
+            excerpt: format!("The excerpt of {title}"),
+            published: id % 2 == 1,
+            views: 3,
+            created: "2026-12-04 09:30 UTC".to_owned(),
+            updated: "2026-12-05 10:00 UTC".to_owned(),
+            author_id: 7,
+            author_uid: "grace".to_owned(),
+            author_name: "Grace Hopper".to_owned(),
+            snippet_html: None,
+            image: Some("abc.png".to_owned()),
+        }
+    }
+
+    fn user_card(id: i32, uid: &str) -> UserCard {
+        UserCard {
+            id,
+            uid: uid.to_owned(),
+            name: format!("Name of {uid}"),
+            email: Some(format!("{uid}@example.com")),
+            dob: Some("1990-01-02".to_owned()),
+            age: Some(36),
+            role: "user",
+            joined: "2026-01-01 00:00 UTC".to_owned(),
+            post_count: 4,
+        }
+    }
+
+    fn pager() -> Pager {
+        Pager {
+            page: Some(2),
+            pages: 3,
+            total: 45,
+            prev: Some("/posts?page=1".to_owned()),
+            next: Some("/posts?page=3".to_owned()),
+        }
+    }
+
+    fn assert_shows(html: &str, expected: &[&str]) {
+        for text in expected {
+            assert!(html.contains(text), "{text:?} is not in:\n{html}");
+        }
+    }
+
+    #[test]
+    fn every_template_renders_with_its_context() {
+        let mut pages = Renderer {
+            tera: templates(),
+            rendered: BTreeSet::new(),
+        };
+
+        let html = pages.render(
+            admin(),
+            HomePage {
+                posts: vec![post_card(1, "First post")],
+                writers: vec![user_card(7, "grace")],
+                trending: vec![TrendingPost {
+                    post: post_card(3, "Hot post"),
+                    recent_views: 12,
+                }],
+                trending_days: 7,
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "First post",
+                "Hot post</a> <span class=\"muted\">12 views in 7 days",
+                "Name of grace",
+                "Page 2 of 3",
+                // Values are escaped, `/` too.
+                "href=\"&#x2F;posts?page=3\"",
+                // The layout's fields.
+                "id=\"nav-me\">Ada Admin</a>",
+                "value=\"token-123\"",
+                "flash-success\" role=\"status\">Post saved.",
+                "href=\"/admin/users\"",
+            ],
+        );
+
+        let html = pages.render(
+            LayoutContext::nobody(),
+            PostListPage {
+                posts: vec![post_card(1, "One"), post_card(2, "Two")],
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &["One", "Two", "<span class=\"badge\">Draft</span>", "Log in"],
+        );
+
+        let html = pages.render(
+            admin(),
+            PostPage {
+                post: post_card(5, "Shown <post>"),
+                html: "<p>Some <em>text</em></p>".to_owned(),
+                can_edit: true,
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "Shown &lt;post&gt;",
+                "<p>Some <em>text</em></p>",
+                "src=\"/uploads/abc.png\"",
+                "href=\"/posts/5/edit\"",
+                "edited 2026-12-05 10:00 UTC",
+            ],
+        );
+
+        let mut form = PostFormPage {
+            form: FormState::new(PostValues {
+                title: "A title".to_owned(),
+                content: "Some *content*".to_owned(),
+                published: true,
+            }),
+            post: Some(post_card(9, "Old title")),
+            max_image: "5 MiB".to_owned(),
+        };
+        form.form
+            .errors
+            .insert("title".to_owned(), "is too long".to_owned());
+        form.form.error = "some fields are invalid".to_owned();
+        let html = pages.render(admin(), form);
+        assert_shows(
+            &html,
+            &[
+                "Edit “Old title”",
+                "value=\"A title\"",
+                ">Some *content*</textarea>",
+                "Title is too long",
+                "Some fields are invalid.",
+                "up to 5 MiB. Choose the file again",
+                "action=\"/posts/9/edit\"",
+                "name=\"published\" value=\"true\" checked",
+            ],
+        );
+
+        let html = pages.render(
+            admin(),
+            PostDeletePage {
+                post: post_card(4, "Doomed"),
+            },
+        );
+        assert_shows(&html, &["Delete “Doomed”?", "action=\"/posts/4/delete\""]);
+
+        let mut hit = post_card(6, "Found");
+        hit.snippet_html = Some("a <mark>match</mark>".to_owned());
+        let html = pages.render(
+            LayoutContext::nobody(),
+            SearchPage {
+                q: "match".to_owned(),
+                searched: true,
+                posts: vec![hit],
+                capped: false,
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &["value=\"match\"", "45 posts found.", "a <mark>match</mark>"],
+        );
+
+        let html = pages.render(
+            admin(),
+            UserListPage {
+                users: vec![user_card(2, "linus")],
+                sort: Some("posts".to_owned()),
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &["<strong>most posts</strong>", "Name of linus", "linus"],
+        );
+
+        let html = pages.render(
+            admin(),
+            ProfilePage {
+                user: user_card(2, "linus"),
+                can_manage: true,
+                posts: vec![post_card(1, "By Linus")],
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "linus@example.com",
+                "1990-01-02 (age 36)",
+                "href=\"/users/2/password\"",
+                "By Linus",
+            ],
+        );
+
+        let mut form = ProfileFormPage {
+            user: UserRef {
+                id: 2,
+                uid: "linus".to_owned(),
+            },
+            form: FormState::new(ProfileValues {
+                name: "Linus".to_owned(),
+                email: "not an email".to_owned(),
+                dob: String::new(),
+            }),
+        };
+        form.form
+            .errors
+            .insert("email".to_owned(), "is not an email address".to_owned());
+        let html = pages.render(admin(), form);
+        assert_shows(
+            &html,
+            &[
+                "(linus)",
+                "value=\"Linus\"",
+                "value=\"not an email\"",
+                "Email (optional) is not an email address",
+                "action=\"/users/2/edit\"",
+            ],
+        );
+
+        let mut form = PasswordPage {
+            user: UserRef {
+                id: 2,
+                uid: "linus".to_owned(),
+            },
+            own: true,
+            form: FormState::default(),
+        };
+        form.form
+            .errors
+            .insert("confirm".to_owned(), "does not match".to_owned());
+        let html = pages.render(admin(), form);
+        assert_shows(
+            &html,
+            &[
+                "name=\"current_password\"",
+                "New password again does not match",
+                "action=\"/users/2/password\"",
+            ],
+        );
+
+        let html = pages.render(
+            admin(),
+            UserDeletePage {
+                user: user_card(2, "linus"),
+                own: false,
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "Delete Name of linus's account?",
+                "(4 published)",
+                "/users/2/delete",
+            ],
+        );
+
+        let html = pages.render(
+            admin(),
+            TokensPage {
+                new_token: Some(NewToken {
+                    name: "backup".to_owned(),
+                    secret: "pt_secret".to_owned(),
+                }),
+                tokens: vec![TokenRow {
+                    id: 8,
+                    name: "backup".to_owned(),
+                    created: "2026-12-04 09:30 UTC".to_owned(),
+                }],
+                max_tokens: 25,
+                form: FormState::default(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "id=\"new-token-secret\">pt_secret</code>",
+                "/tokens/8/revoke",
+                "2026-12-04 09:30 UTC",
+            ],
+        );
+        let html = pages.render(
+            admin(),
+            TokensPage {
+                new_token: None,
+                tokens: Vec::new(),
+                max_tokens: 25,
+                form: FormState::new(TokenValues {
+                    name: "x".repeat(3),
+                }),
+            },
+        );
+        assert_shows(&html, &["hold up to 25", "value=\"xxx\""]);
+
+        let mut form = SignUpPage::default();
+        form.form.values.uid = "new_one".to_owned();
+        form.form
+            .errors
+            .insert("uid".to_owned(), "is taken".to_owned());
+        let html = pages.render(LayoutContext::nobody(), form);
+        assert_shows(&html, &["value=\"new_one\"", "User name is taken"]);
+
+        let mut form = LogInPage {
+            form: FormState::new(LogInValues {
+                uid: "ada".to_owned(),
+                next: Some("/tokens".to_owned()),
+            }),
+        };
+        form.form.error = "wrong user name or password".to_owned();
+        let html = pages.render(LayoutContext::nobody(), form);
+        assert_shows(
+            &html,
+            &[
+                "name=\"next\" value=\"&#x2F;tokens\"",
+                "value=\"ada\"",
+                "Wrong user name or password.",
+            ],
+        );
+
+        let html = pages.render(
+            admin(),
+            AdminUsersPage {
+                users: vec![user_card(3, "alan")],
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "id=\"user-alan\"",
+                "action=\"/admin/users/3/role\"",
+                "value=\"token-123\"",
+            ],
+        );
+
+        let html = pages.render(
+            LayoutContext::nobody(),
+            ErrorPage {
+                status: 404,
+                reason: "Not Found",
+                message: "there is nothing here.",
+            },
+        );
+        assert_shows(&html, &["404 · Not Found", "There is nothing here."]);
+
+        // `api_docs` has its context worked out from the OpenAPI document
+        // (its test is in `crate::web::api::openapi`); every other page
+        // template is covered here.
+        pages.rendered.insert("api_docs");
+        let all: BTreeSet<&str> = pages
+            .tera
+            .get_template_names()
+            .filter(|name| !matches!(*name, "base" | "macros"))
+            .collect();
+        assert_eq!(pages.rendered, all);
+    }
+}
