@@ -8,6 +8,7 @@
 //! error details, SQLite's file maintenance) is one small function each in
 //! [`sqlite`] and [`postgres`], side by side; the functions here pick one.
 
+mod error;
 mod fts5_rank;
 mod postgres;
 pub mod schema;
@@ -29,8 +30,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
-use crate::domain::error::{AppError, AppResult};
-
+pub use error::DbError;
 pub use sqlite::{file_of, lock_path, with_budget, PRAGMAS};
 pub use writer::{write_transaction, Writer};
 
@@ -194,9 +194,10 @@ impl<'r> Db<'r> {
     /// choice still measured best (docs/PERFORMANCE.md: `block_in_place`
     /// doubled the p99). The cost: a stalled database server holds the
     /// workers, so the instance stops answering rather than saying 503.
-    pub async fn read<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T>,
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<DbError>,
     {
         let (pool, _) = self.read_pool()?;
         read_within(pool, READ_BUDGET, work)
@@ -207,21 +208,22 @@ impl<'r> Db<'r> {
     /// search ranks up to a thousand matches; trending's first ranking sums
     /// a week of views), which must not hold up the async workers that serve
     /// everyone else.
-    pub async fn read_slow<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn read_slow<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let (pool, handle) = self.read_pool()?;
         let _turn = handle
             .slow_reads
             .acquire()
             .await
-            .map_err(|_| AppError::Busy)?;
+            .map_err(|_| DbError::Busy)?;
         let pool = pool.clone();
         rocket::tokio::task::spawn_blocking(move || read_within(&pool, SLOW_READ_BUDGET, work))
             .await
-            .map_err(|e| AppError::Internal(Box::new(e)))?
+            .map_err(|e| DbError::internal(e))?
     }
 
     /// The readers' pool itself, for background work outside requests.
@@ -229,15 +231,17 @@ impl<'r> Db<'r> {
         rocket.state::<ReadPoolHandle>()?.pool.get().cloned()
     }
 
-    fn read_pool(&self) -> AppResult<(&'r r2d2::Pool<ConnectionManager>, &'r ReadPoolHandle)> {
+    fn read_pool(
+        &self,
+    ) -> Result<(&'r r2d2::Pool<ConnectionManager>, &'r ReadPoolHandle), DbError> {
         let handle = self
             .0
             .state::<ReadPoolHandle>()
-            .ok_or_else(|| AppError::Internal("the readers' pool is not managed".into()))?;
+            .ok_or_else(|| DbError::internal("the readers' pool is not managed"))?;
         let pool = handle
             .pool
             .get()
-            .ok_or_else(|| AppError::Internal("the readers' pool is not open".into()))?;
+            .ok_or_else(|| DbError::internal("the readers' pool is not open"))?;
         Ok((pool, handle))
     }
 
@@ -245,31 +249,32 @@ impl<'r> Db<'r> {
     /// before it, and returns once its transaction is committed (see
     /// [`Writer`]). A queue that does not move within the database's
     /// timeout is a 503 with `Retry-After`, never a "database is locked" 500.
-    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         self.writer()?.write(work).await
     }
 
     /// The writer, for jobs that must run outside a transaction.
-    pub fn writer(&self) -> AppResult<&'r Writer> {
+    pub fn writer(&self) -> Result<&'r Writer, DbError> {
         self.0
             .state::<Writer>()
-            .ok_or_else(|| AppError::Internal("the writer is not running".into()))
+            .ok_or_else(|| DbError::internal("the writer is not running"))
     }
 }
 
 /// Runs `work` on a connection from the readers' pool, on this thread,
 /// within `budget` (see [`with_budget`]). A pool that stays empty past its
-/// timeout is [`AppError::Busy`].
-pub fn read_within<T>(
+/// timeout is [`DbError::Busy`].
+pub fn read_within<T, E: From<DbError>>(
     pool: &r2d2::Pool<ConnectionManager>,
     budget: Duration,
-    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
-) -> AppResult<T> {
-    let mut conn = pool.get().map_err(|_| AppError::Busy)?;
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = pool.get().map_err(|_| DbError::Busy)?;
     sqlite::with_budget(budget, || work(&mut conn.0))
 }
 
@@ -604,14 +609,14 @@ fn create_folder(folder: &Path) -> Result<(), SetupError> {
 
 /// A cheap query that proves the database file can be read: the first
 /// account's id (one index entry, not a count of a table that grows).
-pub fn integrity_ping(conn: &mut DbConnection) -> AppResult<()> {
+pub fn integrity_ping(conn: &mut DbConnection) -> Result<(), DbError> {
     use diesel::prelude::*;
     schema::users::table
         .select(schema::users::id)
         .first::<i32>(conn)
         .optional()
         .map(drop)
-        .map_err(AppError::from)
+        .map_err(DbError::from)
 }
 
 /// Where the database stands against this build's migrations.

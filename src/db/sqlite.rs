@@ -235,8 +235,8 @@ mod tests {
         assert!(crate::db::is_busy(&error), "{error}");
         assert!(took < Duration::from_secs(5), "stopped after {took:?}");
         assert!(matches!(
-            crate::domain::error::AppError::from(error),
-            crate::domain::error::AppError::Busy
+            crate::db::DbError::from(error),
+            crate::db::DbError::Busy
         ));
         // The same connection goes on; a quick query within a budget passes.
         let quick = super::with_budget(Duration::from_millis(50), || {

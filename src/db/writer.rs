@@ -19,7 +19,7 @@
 //!   the group is answered with the error instead.
 //! - **A full queue is a 503, not a hang.** Jobs wait at most the configured
 //!   deadline for a place in the queue, then the request is answered
-//!   [`AppError::Busy`] (503 with `Retry-After`).
+//!   [`DbError::Busy`] (503 with `Retry-After`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -32,7 +32,7 @@ use super::{establish, immediate_transaction, DbConnection};
 
 /// The transaction manager of [`DbConnection`] (it asks the backend's own).
 type Manager = <DbConnection as Connection>::TransactionManager;
-use crate::domain::error::{AppError, AppResult};
+use super::DbError;
 
 /// How many jobs may wait for the writer before new ones wait for a place.
 const QUEUE_CAPACITY: usize = 1024;
@@ -51,7 +51,7 @@ pub struct Writer {
 }
 
 /// The kind of closure the writer runs.
-type Work<T> = Box<dyn FnOnce(&mut DbConnection) -> AppResult<T> + Send>;
+type Work<T, E> = Box<dyn FnOnce(&mut DbConnection) -> Result<T, E> + Send>;
 
 enum Job {
     /// Runs in a savepoint of the current group's transaction.
@@ -70,21 +70,21 @@ trait Pending: Send {
     /// The group committed: send the closure's own result.
     fn answer(self: Box<Self>);
     /// The group did not commit: send `error` instead of the result.
-    fn fail(self: Box<Self>, error: AppError);
+    fn fail(self: Box<Self>, error: DbError);
 }
 
-struct Task<T> {
-    work: Option<Work<T>>,
-    result: Option<AppResult<T>>,
-    reply: oneshot::Sender<AppResult<T>>,
+struct Task<T, E> {
+    work: Option<Work<T, E>>,
+    result: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
 }
 
-impl<T: Send + 'static> Pending for Task<T> {
+impl<T: Send + 'static, E: From<DbError> + Send + 'static> Pending for Task<T, E> {
     fn run(&mut self, conn: &mut DbConnection, grouped: bool) {
         let Some(work) = self.work.take() else { return };
         self.result = Some(if grouped {
             // A savepoint: an `Err` undoes this job's changes only.
-            conn.transaction(work)
+            in_savepoint(conn, work)
         } else {
             work(conn)
         });
@@ -93,18 +93,42 @@ impl<T: Send + 'static> Pending for Task<T> {
     fn answer(self: Box<Self>) {
         let result = self
             .result
-            .unwrap_or_else(|| Err(internal("a write job was answered before it ran")));
+            .unwrap_or_else(|| Err(internal("a write job was answered before it ran").into()));
         // The request may have gone (client hung up); its write stands.
         let _ = self.reply.send(result);
     }
 
-    fn fail(self: Box<Self>, error: AppError) {
-        let _ = self.reply.send(Err(error));
+    fn fail(self: Box<Self>, error: DbError) {
+        let _ = self.reply.send(Err(error.into()));
     }
 }
 
-fn internal(message: &str) -> AppError {
-    AppError::Internal(message.into())
+fn internal(message: &'static str) -> DbError {
+    DbError::internal(message)
+}
+
+/// Runs `work` in a savepoint (the writer's jobs run inside their group's
+/// transaction). Diesel's `transaction` wants an error type that Diesel's
+/// own errors convert into; a job's error type need only take a
+/// [`DbError`], so the savepoint's own failures travel beside it.
+fn in_savepoint<T, E: From<DbError>>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    enum Failed<E> {
+        Work(E),
+        Savepoint(diesel::result::Error),
+    }
+    impl<E> From<diesel::result::Error> for Failed<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Failed::Savepoint(error)
+        }
+    }
+    conn.transaction(|conn| work(conn).map_err(Failed::Work))
+        .map_err(|failed| match failed {
+            Failed::Work(error) => error,
+            Failed::Savepoint(error) => DbError::from(error).into(),
+        })
 }
 
 impl Writer {
@@ -123,28 +147,31 @@ impl Writer {
 
     /// Runs `work` on the writer's connection, in a savepoint of a group
     /// transaction, and returns its result once that group is committed.
-    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         self.send(Job::Grouped, work).await
     }
 
     /// Runs `work` on the writer's connection outside any transaction, after
     /// everything queued before it is committed.
-    pub async fn alone<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn alone<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         self.send(Job::Alone, work).await
     }
 
-    async fn send<T, F>(&self, kind: fn(Box<dyn Pending>) -> Job, work: F) -> AppResult<T>
+    async fn send<T, E, F>(&self, kind: fn(Box<dyn Pending>) -> Job, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let task = Task {
@@ -156,12 +183,12 @@ impl Writer {
             .send_timeout(kind(Box::new(task)), self.deadline)
             .await
             .map_err(|error| match error {
-                mpsc::error::SendTimeoutError::Timeout(_) => AppError::Busy,
+                mpsc::error::SendTimeoutError::Timeout(_) => DbError::Busy,
                 mpsc::error::SendTimeoutError::Closed(_) => internal("the writer has stopped"),
             })?;
         answer
             .await
-            .unwrap_or_else(|_| Err(internal("the writer stopped before answering")))
+            .unwrap_or_else(|_| Err(internal("the writer stopped before answering").into()))
     }
 }
 
@@ -202,7 +229,7 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
     if group.is_empty() {
         return;
     }
-    let outcome = immediate_transaction(conn, |conn| {
+    let outcome: Result<(), DbError> = immediate_transaction(conn, |conn| {
         for task in group.iter_mut() {
             if !run_caught(conn, task.as_mut(), true) {
                 return Err(internal("a write job panicked"));
@@ -224,10 +251,10 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
                 "a group of {} writes was not committed: {error}",
                 group.len()
             );
-            let busy = matches!(error, AppError::Busy);
+            let busy = matches!(error, DbError::Busy);
             for task in group.drain(..) {
                 task.fail(if busy {
-                    AppError::Busy
+                    DbError::Busy
                 } else {
                     internal("the write was not committed")
                 });
@@ -321,7 +348,7 @@ mod tests {
         writer
             .alone(|c| {
                 c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-                    .map_err(AppError::from)
+                    .map_err(DbError::from)
             })
             .await
             .unwrap();
@@ -333,7 +360,7 @@ mod tests {
         notes::table.count().get_result(conn).unwrap()
     }
 
-    fn insert(body: String) -> impl FnOnce(&mut DbConnection) -> AppResult<()> + Send {
+    fn insert(body: String) -> impl FnOnce(&mut DbConnection) -> Result<(), DbError> + Send {
         move |c| {
             diesel::insert_into(notes::table)
                 .values(notes::body.eq(body))
@@ -354,7 +381,7 @@ mod tests {
                         insert(format!("note {i}"))(c)?;
                         if i % 3 == 0 {
                             // Wrote, then failed: this write must not stand.
-                            return Err(AppError::NotFound);
+                            return Err(DbError::internal("the job failed"));
                         }
                         Ok(())
                     })
@@ -394,13 +421,13 @@ mod tests {
     #[rocket::async_test]
     async fn a_panicking_job_fails_and_the_writer_goes_on() {
         let (_dir, writer, mut observer) = writer_on_temp_file(Duration::from_secs(5)).await;
-        let result: AppResult<()> = writer
+        let result: Result<(), DbError> = writer
             .write(|c| {
                 insert("half-done".into())(c)?;
                 panic!("a bug in a write job")
             })
             .await;
-        assert!(matches!(result, Err(AppError::Internal(_))), "{result:?}");
+        assert!(matches!(result, Err(DbError::Internal(_))), "{result:?}");
         writer.write(insert("after".into())).await.unwrap();
         let kept: Vec<String> = notes::table
             .select(notes::body)
@@ -421,7 +448,7 @@ mod tests {
                 writer
                     .write(move |_| {
                         held.recv().ok();
-                        Ok(())
+                        Ok::<_, DbError>(())
                     })
                     .await
             }
@@ -435,7 +462,7 @@ mod tests {
             .collect();
         rocket::tokio::time::sleep(Duration::from_millis(50)).await;
         let refused = writer.write(insert("one too many".into())).await;
-        assert!(matches!(refused, Err(AppError::Busy)), "{refused:?}");
+        assert!(matches!(refused, Err(DbError::Busy)), "{refused:?}");
 
         release.send(()).unwrap();
         stuck.await.unwrap().unwrap();
@@ -451,11 +478,11 @@ mod tests {
         let mut conn = establish(dir.path().join("t.db").to_str().unwrap()).unwrap();
         conn.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
             .unwrap();
-        let outer: AppResult<()> = write_transaction(&mut conn, |c| {
+        let outer: Result<(), DbError> = write_transaction(&mut conn, |c| {
             insert("kept".into())(c)?;
-            let inner: AppResult<()> = write_transaction(c, |c| {
+            let inner: Result<(), DbError> = write_transaction(c, |c| {
                 insert("undone".into())(c)?;
-                Err(AppError::NotFound)
+                Err(DbError::internal("undone"))
             });
             assert!(inner.is_err());
             Ok(())

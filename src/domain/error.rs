@@ -105,6 +105,17 @@ impl From<DieselError> for AppError {
     }
 }
 
+impl From<crate::db::DbError> for AppError {
+    fn from(error: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match error {
+            DbError::Busy => AppError::Busy,
+            DbError::Query(error) => AppError::from(error),
+            DbError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
 /// An error and its causes, on one line.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();

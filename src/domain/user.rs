@@ -361,6 +361,16 @@ impl User {
     /// One slice of the accounts in `order` (the total is [`User::count`]).
     /// Each order reads an index in order from the slice's position: the
     /// cost is the slice, however many accounts there are.
+    /// A window of accounts and how many there are in all (kept, not
+    /// counted), as a paged list shows them.
+    pub fn list_with_total(
+        conn: &mut DbConnection,
+        slice: Slice,
+        order: UserOrder,
+    ) -> AppResult<(Window<User>, i64)> {
+        Ok((User::list(conn, slice, order)?, User::count(conn)?))
+    }
+
     pub fn list(
         conn: &mut DbConnection,
         slice: Slice,

@@ -7,9 +7,7 @@
 //! A module may use its own layer and those below it, never one above. This
 //! test reads every file under `src/` and fails on a `crate::<module>` path
 //! that points up, and on HTTP machinery (Rocket's requests, responses,
-//! forms, templates) used below the web layer. The few arrows that still
-//! point the wrong way are listed in `KNOWN` with the reason; the test also
-//! fails when one of them is gone, so the list can only shrink.
+//! forms, templates) used below the web layer. There are no exceptions.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,26 +15,6 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. `lib.rs` and `main.rs` assemble everything and
 /// sit above them all.
 const LAYERS: [&str; 5] = ["config", "db", "domain", "web", "cli"];
-
-/// Upward arrows that remain, as (file, the layer it reaches up to), each
-/// with why it is still there.
-const KNOWN: &[(&str, &str, &str)] = &[
-    (
-        "src/db/mod.rs",
-        "domain",
-        "the read and write helpers return the domain's AppResult",
-    ),
-    (
-        "src/db/writer.rs",
-        "domain",
-        "the writer's jobs return the domain's AppResult",
-    ),
-    (
-        "src/db/sqlite.rs",
-        "domain",
-        "a unit test checks that a stopped read becomes AppError::Busy",
-    ),
-];
 
 /// Paths that mean HTTP: none of them may appear below the web layer.
 const HTTP: &[&str] = &[
@@ -126,19 +104,9 @@ fn violations(root: &Path) -> (BTreeSet<(String, String)>, Vec<String>) {
 fn no_module_uses_a_layer_above_its_own() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (upward, _) = violations(root);
-    let known: BTreeSet<(String, String)> = KNOWN
-        .iter()
-        .map(|(file, layer, _)| ((*file).to_owned(), (*layer).to_owned()))
-        .collect();
-    let new: Vec<_> = upward.difference(&known).collect();
     assert!(
-        new.is_empty(),
-        "these modules reach up to a layer above their own: {new:?}"
-    );
-    let gone: Vec<_> = known.difference(&upward).collect();
-    assert!(
-        gone.is_empty(),
-        "these arrows no longer point up: take them out of KNOWN: {gone:?}"
+        upward.is_empty(),
+        "these modules reach up to a layer above their own: {upward:?}"
     );
 }
 

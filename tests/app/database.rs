@@ -178,8 +178,10 @@ async fn our_pragmas_hold_on_every_pooled_connection() {
         .rocket()
         .state::<db::Writer>()
         .expect("the writer");
-    let (timeout, journal, foreign_keys, synchronous, query_only) =
-        writer.alone(|c| Ok(pragmas(c))).await.unwrap();
+    let (timeout, journal, foreign_keys, synchronous, query_only) = writer
+        .alone(|c| Ok::<_, db::DbError>(pragmas(c)))
+        .await
+        .unwrap();
     assert!(timeout >= 5000);
     assert_eq!(
         (journal.as_str(), foreign_keys, synchronous, query_only),
@@ -219,7 +221,10 @@ async fn our_postgres_settings_hold_on_every_pooled_connection(app: &crate::help
         assert_eq!(found, ("UTC".into(), "5s".into(), "on".into()));
     }
     let writer = app.client.rocket().state::<db::Writer>().unwrap();
-    let found = writer.alone(|c| Ok(settings(c))).await.unwrap();
+    let found = writer
+        .alone(|c| Ok::<_, db::DbError>(settings(c)))
+        .await
+        .unwrap();
     assert_eq!(found, ("UTC".into(), "5s".into(), "off".into()));
 }
 

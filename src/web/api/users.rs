@@ -43,7 +43,7 @@ async fn list(
     let slice = paging.slice()?;
     let order = UserOrder::parse(sort.as_deref())?;
     let (window, total) = db
-        .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
+        .read(move |conn| User::list_with_total(conn, slice, order))
         .await?;
     let window = window.map(|user| UserBody::new(&user, viewer.user()));
     Ok(Json(Paginated::new(window, total, |position| {

@@ -38,12 +38,7 @@ async fn users(
     require_admin(&actor)?;
     let slice = paging.slice_of(50)?;
     let (window, total) = db
-        .read(move |conn| {
-            Ok((
-                User::list(conn, slice, UserOrder::Oldest)?,
-                User::count(conn)?,
-            ))
-        })
+        .read(move |conn| User::list_with_total(conn, slice, UserOrder::Oldest))
         .await?;
     let users: Vec<UserCard> = window
         .items

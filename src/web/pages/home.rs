@@ -7,6 +7,7 @@ use super::contexts::{HomePage, TrendingPost};
 use super::views::{PostCard, UserCard};
 use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
+use crate::domain::error::AppError;
 use crate::domain::page::Slice;
 use crate::domain::post::PostFilter;
 use crate::domain::post_views::{self, TrendingBoard};
@@ -32,7 +33,7 @@ async fn home(
         .read(move |conn| {
             let (window, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), slice)?;
             let writers = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
-            Ok((window, total, writers))
+            Ok::<_, AppError>((window, total, writers))
         })
         .await?;
     let trending = crate::web::trending::top(&db, board, 5).await?;

@@ -47,7 +47,7 @@ async fn list(
     let slice = paging.slice_of(Page::DEFAULT_PER_PAGE)?;
     let order = UserOrder::parse(sort.as_deref())?;
     let (window, total) = db
-        .read(move |conn| Ok((User::list(conn, slice, order)?, User::count(conn)?)))
+        .read(move |conn| User::list_with_total(conn, slice, order))
         .await?;
     let users: Vec<UserCard> = window
         .items
@@ -77,7 +77,7 @@ async fn profile(
             let user = User::find(conn, id)?;
             let filter = PostFilter { author: Some(id) };
             let (window, total) = Post::list(conn, filter, viewer.as_ref(), slice)?;
-            Ok((user, window, total))
+            Ok::<_, AppError>((user, window, total))
         })
         .await?;
     let can_manage = layout
