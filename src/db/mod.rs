@@ -223,7 +223,7 @@ impl<'r> Db<'r> {
         let pool = pool.clone();
         rocket::tokio::task::spawn_blocking(move || read_within(&pool, SLOW_READ_BUDGET, work))
             .await
-            .map_err(|e| DbError::internal(e))?
+            .map_err(DbError::internal)?
     }
 
     /// The readers' pool itself, for background work outside requests.
