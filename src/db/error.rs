@@ -4,6 +4,10 @@
 //! need only `From<DbError>` of it: so this layer names nothing above it,
 //! and the domain turns a [`DbError`] into its own error in one place.
 
+use diesel::result::DatabaseErrorInformation;
+
+use super::{postgres, sqlite};
+
 /// A failure of the database layer, not of the work it ran.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -28,10 +32,31 @@ impl DbError {
 
 impl From<diesel::result::Error> for DbError {
     fn from(error: diesel::result::Error) -> Self {
-        if super::is_busy(&error) {
+        if is_busy(&error) {
             DbError::Busy
         } else {
             DbError::Query(error)
         }
+    }
+}
+
+/// The column a unique violation is about (`email` for a taken email).
+pub fn unique_violation_column(info: &dyn DatabaseErrorInformation) -> Option<String> {
+    // PostgreSQL names the constraint; SQLite only says it in the message.
+    if info.constraint_name().is_some() {
+        postgres::unique_violation_column(info)
+    } else {
+        sqlite::unique_violation_column(info)
+    }
+}
+
+/// Whether an error means "the database was too busy, try again": nothing
+/// was written.
+pub fn is_busy(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            sqlite::is_busy(info.as_ref()) || postgres::is_busy(info.as_ref())
+        }
+        _ => false,
     }
 }

@@ -1,0 +1,225 @@
+//! Reading: the readers' pool of read-only connections, and [`Db`], the
+//! handle a request reads and writes through.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use rocket::{Build, Orbit, Rocket};
+use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
+
+use super::{establish, postgres, sqlite, DbConnection, DbError, Writer};
+
+/// The readers' pool: as many connections as configured, each read-only
+/// (`PRAGMA query_only`), so a write sent here by mistake fails loudly
+/// instead of competing for the lock. rocket_sync_db_pools reads its
+/// configuration and opens it at launch; handlers use [`Db`], which reads
+/// through [`ReadPoolHandle`].
+#[database("portfolio")]
+pub struct ReadPool(ReadConnection);
+
+/// The r2d2 pool behind [`ReadPool`], kept by [`ReadConnection::pool`] when
+/// rocket_sync_db_pools builds it, so [`Db::read`] can take connections
+/// without rocket_sync_db_pools' two blocking-thread hops per query.
+pub struct ReadPoolHandle {
+    pool: OnceLock<r2d2::Pool<ConnectionManager>>,
+    /// How many slow reads may hold a connection at once (one per core),
+    /// so they can never take every connection from the quick ones.
+    slow_reads: rocket::tokio::sync::Semaphore,
+}
+
+impl Default for ReadPoolHandle {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ReadPoolHandle {
+            pool: OnceLock::new(),
+            slow_reads: rocket::tokio::sync::Semaphore::new(cores),
+        }
+    }
+}
+
+/// How long a read on an async worker may run on SQLite before it is
+/// stopped (503): every such read returns a page of rows through indexes in
+/// well under a millisecond, so one that runs this long is a runaway that
+/// would otherwise hold a worker, and every request behind it.
+pub const READ_BUDGET: Duration = Duration::from_millis(100);
+/// The same for reads on blocking threads ([`Db::read_slow`]), and for all
+/// reads on PostgreSQL (its `statement_timeout`).
+pub const SLOW_READ_BUDGET: Duration = Duration::from_secs(2);
+
+/// The database, as a request guard: `db.read(|conn| ...)` and
+/// `db.write(|conn| ...)` lend a connection for the closure only.
+///
+/// Unlike rocket_sync_db_pools' own guard, it holds no connection for the
+/// rest of the request. So a request never holds one connection while
+/// waiting for another (the session guard needs one too), nor while argon2
+/// runs; and no order of guards in a handler can drain the pool.
+pub struct Db<'r>(&'r Rocket<Orbit>);
+
+impl<'r> Db<'r> {
+    pub fn new(rocket: &'r Rocket<Orbit>) -> Self {
+        Db(rocket)
+    }
+
+    /// Runs `work` on a read-only connection from the readers' pool, right
+    /// here on the async worker.
+    ///
+    /// Why not on a blocking thread: our reads are indexed lookups and
+    /// pages of 20 rows that take SQLite tens of microseconds, and in WAL
+    /// mode a reader never waits for the writer. Handing each one to a
+    /// blocking thread and back cost ten times the query itself (see
+    /// docs/PERFORMANCE.md). The connection is never held across an
+    /// `.await`, so at most one per worker is out at a time and a pool at
+    /// least as large as `workers` never makes a worker wait.
+    ///
+    /// On PostgreSQL a read is a round trip to the server, and the same
+    /// choice still measured best (docs/PERFORMANCE.md: `block_in_place`
+    /// doubled the p99). The cost: a stalled database server holds the
+    /// workers, so the instance stops answering rather than saying 503.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<DbError>,
+    {
+        let (pool, _) = self.read_pool()?;
+        read_within(pool, READ_BUDGET, work)
+    }
+
+    /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
+    /// per core at a time: for reads that can take milliseconds (full-text
+    /// search ranks up to a thousand matches; trending's first ranking sums
+    /// a week of views), which must not hold up the async workers that serve
+    /// everyone else.
+    pub async fn read_slow<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (pool, handle) = self.read_pool()?;
+        let _turn = handle
+            .slow_reads
+            .acquire()
+            .await
+            .map_err(|_| DbError::Busy)?;
+        let pool = pool.clone();
+        rocket::tokio::task::spawn_blocking(move || read_within(&pool, SLOW_READ_BUDGET, work))
+            .await
+            .map_err(DbError::internal)?
+    }
+
+    /// The readers' pool itself, for background work outside requests.
+    pub fn readers(rocket: &Rocket<Orbit>) -> Option<r2d2::Pool<ConnectionManager>> {
+        rocket.state::<ReadPoolHandle>()?.pool.get().cloned()
+    }
+
+    fn read_pool(
+        &self,
+    ) -> Result<(&'r r2d2::Pool<ConnectionManager>, &'r ReadPoolHandle), DbError> {
+        let handle = self
+            .0
+            .state::<ReadPoolHandle>()
+            .ok_or_else(|| DbError::internal("the readers' pool is not managed"))?;
+        let pool = handle
+            .pool
+            .get()
+            .ok_or_else(|| DbError::internal("the readers' pool is not open"))?;
+        Ok((pool, handle))
+    }
+
+    /// Runs `work` on the one writer connection, after the writes queued
+    /// before it, and returns once its transaction is committed (see
+    /// [`Writer`]). A queue that does not move within the database's
+    /// timeout is a 503 with `Retry-After`, never a "database is locked" 500.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.writer()?.write(work).await
+    }
+
+    /// The writer, for jobs that must run outside a transaction.
+    pub fn writer(&self) -> Result<&'r Writer, DbError> {
+        self.0
+            .state::<Writer>()
+            .ok_or_else(|| DbError::internal("the writer is not running"))
+    }
+}
+
+/// Runs `work` on a connection from the readers' pool, on this thread,
+/// within `budget` (see [`with_budget`]). A pool that stays empty past its
+/// timeout is [`DbError::Busy`].
+pub fn read_within<T, E: From<DbError>>(
+    pool: &r2d2::Pool<ConnectionManager>,
+    budget: Duration,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = pool.get().map_err(|_| DbError::Busy)?;
+    sqlite::with_budget(budget, || work(&mut conn.0))
+}
+
+/// A pooled, read-only connection.
+///
+/// A newtype of our own so that *our* settings are the ones in force:
+/// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
+/// `busy_timeout = 1000` on every connection.
+pub struct ReadConnection(DbConnection);
+
+impl ReadConnection {
+    pub fn inner(&mut self) -> &mut DbConnection {
+        &mut self.0
+    }
+}
+
+/// Opens the readers' connections, each set up by [`establish`] and made
+/// read-only.
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = ReadConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<ReadConnection, r2d2::Error> {
+        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        match &mut conn {
+            DbConnection::Sqlite(c) => sqlite::make_read_only(c),
+            DbConnection::Postgres(c) => postgres::make_read_only(c),
+        }
+        .map_err(r2d2::Error::QueryError)?;
+        Ok(ReadConnection(conn))
+    }
+
+    fn is_valid(&self, conn: &mut ReadConnection) -> Result<(), r2d2::Error> {
+        conn.0.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut ReadConnection) -> bool {
+        conn.0.is_broken()
+    }
+}
+
+impl Poolable for ReadConnection {
+    type Manager = ConnectionManager;
+    type Error = std::convert::Infallible;
+
+    // The result type is rocket_sync_db_pools' own.
+    #[allow(clippy::result_large_err)]
+    fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
+        let config = Config::from(db_name, rocket)?;
+        let manager = ConnectionManager { url: config.url };
+        let pool = r2d2::Pool::builder()
+            .max_size(config.pool_size)
+            .connection_timeout(Duration::from_secs(config.timeout.into()))
+            .build(manager)?;
+        if let Some(handle) = rocket.state::<ReadPoolHandle>() {
+            // Set once per launch; a second launch of the same instance
+            // cannot happen (ignite consumes it).
+            let _ = handle.pool.set(pool.clone());
+        }
+        Ok(pool)
+    }
+}
