@@ -6,12 +6,12 @@
 //! Diesel's query builder against [`DbConnection`], which is either. What
 //! genuinely differs between the two (connection settings, read-only mode,
 //! error details, SQLite's file maintenance) is one small function each in
-//! [`sqlite`] and [`postgres`], side by side; the other modules pick one.
+//! `sqlite` and `postgres`, side by side; the other modules pick one.
 //!
-//! One module per concern: [`connection`] (what a connection is and how one
-//! is opened), [`pool`] (the readers and the request's handle), [`writer`]
-//! (the one writer), [`transaction`], [`error`], [`migrations`], [`setup`]
-//! (start-up and the lock file) and [`maintenance`] (checkpoints, copies,
+//! One module per concern: `connection` (what a connection is and how one
+//! is opened), `pool` (the readers and the request's handle), `writer`
+//! (the one writer), `transaction`, `error`, `migrations`, `setup`
+//! (start-up and the lock file) and `maintenance` (checkpoints, copies,
 //! checks). Everything is re-exported here, so callers write `db::Db`.
 
 mod connection;
