@@ -1,7 +1,7 @@
 //! portfolio: users and their posts, served as HTML pages and a JSON API
 //! over one SQLite file.
 //!
-//! [`rocket`] builds the whole application; `main.rs` launches it and the
+//! [`rocket()`] builds the whole application; `main.rs` launches it and the
 //! tests drive it, so both run the same thing.
 
 // The layers, from the top down; a module uses only those below its own

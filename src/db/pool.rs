@@ -149,7 +149,7 @@ impl<'r> Db<'r> {
 }
 
 /// Runs `work` on a connection from the readers' pool, on this thread,
-/// within `budget` (see [`with_budget`]). A pool that stays empty past its
+/// within `budget` (see [`super::with_budget`]). A pool that stays empty past its
 /// timeout is [`DbError::Busy`].
 pub fn read_within<T, E: From<DbError>>(
     pool: &r2d2::Pool<ConnectionManager>,

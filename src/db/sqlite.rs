@@ -122,7 +122,7 @@ thread_local! {
 
 /// Runs `work` with a time budget for the SQLite statements it runs on this
 /// thread: one still running when the budget is spent stops with
-/// SQLITE_INTERRUPT ("interrupted", which [`is_busy`] reports as busy: a
+/// SQLITE_INTERRUPT ("interrupted", which [`super::is_busy`] reports as busy: a
 /// 503 with `Retry-After`), so a runaway query cannot hold its thread.
 /// Budgets nest; the inner one holds while it runs.
 pub fn with_budget<T>(budget: std::time::Duration, work: impl FnOnce() -> T) -> T {

@@ -8,7 +8,7 @@
 //! commit. A crash in between can leave an unreferenced file (the start-up
 //! sweep removes those), never a row that points at nothing.
 //!
-//! Who may change a post is decided in one place, [`Post::find_editable`]:
+//! Who may change a post is decided in one place, `Post::find_editable`:
 //! inside each write here, and for the edit and delete forms through
 //! [`editable`].
 

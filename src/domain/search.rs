@@ -1,6 +1,6 @@
 //! Full-text search over posts, ranked, with highlighted snippets: SQLite's
-//! FTS5 or PostgreSQL's `tsvector`, one function each ([`sqlite_page`] and
-//! [`postgres_page`]), side by side. The indexes are in migration
+//! FTS5 or PostgreSQL's `tsvector`, one function each (`sqlite_page` and
+//! `postgres_page`), side by side. The indexes are in migration
 //! `2026-11-23-000005_search_posts` of each backend.
 //!
 //! Both index titles and content with stemming ("inventors" finds
