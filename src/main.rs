@@ -18,8 +18,8 @@ fn main() -> ExitCode {
         None | Some(Command::Serve) => serve(),
         Some(command) => match cli::run(command, &mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(cli::Failure(message)) => {
-                eprintln!("portfolio: {message}");
+            Err(failure) => {
+                eprintln!("portfolio: {failure}");
                 ExitCode::FAILURE
             }
         },

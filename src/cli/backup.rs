@@ -10,19 +10,19 @@ use crate::db;
 pub fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
     require_sqlite(url, "backup")?;
     if target.exists() {
-        return Err(Failure(format!(
+        return Err(Failure::refused(format!(
             "{} already exists: choose a new file",
             target.display()
         )));
     }
     let target_text = target
         .to_str()
-        .ok_or_else(|| Failure("the backup path must be valid UTF-8".into()))?;
+        .ok_or_else(|| Failure::refused("the backup path must be valid UTF-8"))?;
     let (mut conn, _claim) = open_existing(url)?;
-    db::vacuum_into(&mut conn, target_text).map_err(|e| Failure(format!("backup failed: {e}")))?;
+    db::vacuum_into(&mut conn, target_text).map_err(|e| Failure::step("backup failed", e))?;
     // Prove the copy is sound before calling it a backup.
     let mut copy = db::establish(target_text)?;
-    db::integrity_check(&mut copy).map_err(|e| Failure(format!("the backup is damaged: {e}")))?;
+    db::integrity_check(&mut copy).map_err(|e| Failure::step("the backup is damaged", e))?;
     let size = std::fs::metadata(target)?.len();
     writeln!(
         out,
@@ -35,10 +35,13 @@ pub fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {
 /// `restore FILE`: a checked backup in place of the database.
 pub fn restore(url: &str, source: &Path, out: &mut dyn Write) -> Outcome {
     require_sqlite(url, "restore")?;
-    let database =
-        db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
+    let database = db::file_of(url)
+        .ok_or_else(|| Failure::refused(format!("{url} is not a database file")))?;
     if !source.is_file() {
-        return Err(Failure(format!("there is no file {}", source.display())));
+        return Err(Failure::refused(format!(
+            "there is no file {}",
+            source.display()
+        )));
     }
     if let Some(folder) = database.parent().filter(|f| !f.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)?;
@@ -53,11 +56,10 @@ pub fn restore(url: &str, source: &Path, out: &mut dyn Write) -> Outcome {
     std::fs::copy(source, &staging)?;
     if let Err(problem) = check_restorable(&staging) {
         let _ = std::fs::remove_file(&staging);
-        return Err(Failure(format!(
-            "{} cannot be restored: {}",
-            source.display(),
-            problem.0
-        )));
+        return Err(Failure::step(
+            format!("{} cannot be restored", source.display()),
+            problem,
+        ));
     }
     // The old database's WAL must not be replayed onto the restored file.
     for suffix in ["-wal", "-shm"] {
@@ -83,13 +85,14 @@ pub fn restore(url: &str, source: &Path, out: &mut dyn Write) -> Outcome {
 fn check_restorable(file: &Path) -> Result<(), Failure> {
     let path = file
         .to_str()
-        .ok_or_else(|| Failure("the path must be valid UTF-8".into()))?;
+        .ok_or_else(|| Failure::refused("the path must be valid UTF-8"))?;
     let mut conn = db::establish(path)?;
-    db::integrity_check(&mut conn).map_err(|e| Failure(format!("integrity check failed: {e}")))?;
-    db::integrity_ping(&mut conn).map_err(|_| Failure("it is not a portfolio database".into()))?;
+    db::integrity_check(&mut conn).map_err(|e| Failure::step("integrity check failed", e))?;
+    db::integrity_ping(&mut conn)
+        .map_err(|_| Failure::refused("it is not a portfolio database"))?;
     let status = db::migration_status(&mut conn)?;
     if let Some(unknown) = status.unknown.first() {
-        return Err(Failure(format!(
+        return Err(Failure::refused(format!(
             "it has migration {unknown}, from a newer portfolio"
         )));
     }

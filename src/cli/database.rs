@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{describe, open_existing, Failure, Outcome};
+use super::{open_existing, Failure, Outcome};
 use crate::config;
 use crate::db;
 use crate::domain::{seed as demo, transfer};
@@ -54,8 +54,7 @@ pub fn rollback(url: &str, steps: usize, out: &mut dyn Write) -> Outcome {
 pub fn seed(figment: &rocket::figment::Figment, url: &str, out: &mut dyn Write) -> Outcome {
     let (mut conn, _claim) = db::prepare(url)?;
     let uploads = config::Settings::from_figment(figment)?.uploads();
-    let outcome = demo::seed_if_empty(&mut conn, demo::admin_password_from_env(), Some(&uploads))
-        .map_err(describe)?;
+    let outcome = demo::seed_if_empty(&mut conn, demo::admin_password_from_env(), Some(&uploads))?;
     for line in demo::describe(&outcome) {
         writeln!(out, "{line}")?;
     }
@@ -65,13 +64,13 @@ pub fn seed(figment: &rocket::figment::Figment, url: &str, out: &mut dyn Write) 
 /// `db export FILE`: every row, as JSON readable by its owner only.
 pub fn export(url: &str, file: &Path, out: &mut dyn Write) -> Outcome {
     if file.exists() {
-        return Err(Failure(format!(
+        return Err(Failure::refused(format!(
             "{} already exists: choose a new file",
             file.display()
         )));
     }
     let (mut conn, _claim) = open_existing(url)?;
-    let data = transfer::export(&mut conn).map_err(describe)?;
+    let data = transfer::export(&mut conn)?;
     // It holds every password hash: readable by its owner only.
     let mut output = {
         use std::os::unix::fs::OpenOptionsExt;
@@ -81,7 +80,8 @@ pub fn export(url: &str, file: &Path, out: &mut dyn Write) -> Outcome {
             .mode(0o600)
             .open(file)?
     };
-    serde_json::to_writer(&mut output, &data)?;
+    serde_json::to_writer(&mut output, &data)
+        .map_err(|e| Failure::step(format!("cannot write {}", file.display()), e))?;
     output.sync_all()?;
     writeln!(
         out,
@@ -98,12 +98,12 @@ pub fn export(url: &str, file: &Path, out: &mut dyn Write) -> Outcome {
 /// `db import FILE`: an export, into an empty database.
 pub fn import(url: &str, file: &Path, out: &mut dyn Write) -> Outcome {
     let shown = db::redacted(url);
-    let json =
-        std::fs::read(file).map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+    let json = std::fs::read(file)
+        .map_err(|e| Failure::step(format!("cannot read {}", file.display()), e))?;
     let data: transfer::Export = serde_json::from_slice(&json)
-        .map_err(|e| Failure(format!("{} is not an export: {e}", file.display())))?;
+        .map_err(|e| Failure::step(format!("{} is not an export", file.display()), e))?;
     let (mut conn, _claim) = db::prepare(url)?;
-    transfer::import(&mut conn, &data).map_err(describe)?;
+    transfer::import(&mut conn, &data)?;
     writeln!(
         out,
         "imported {} users and {} posts into {shown}",

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{Failure, Outcome};
 
 pub fn healthcheck(figment: &rocket::figment::Figment, out: &mut dyn Write) -> Outcome {
-    let config = rocket::Config::try_from(figment)?;
+    let config = rocket::Config::try_from(figment).map_err(Box::new)?;
     // A server listening on every address is reachable on loopback.
     let address = if config.address.is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -18,7 +18,7 @@ pub fn healthcheck(figment: &rocket::figment::Figment, out: &mut dyn Write) -> O
     let socket = SocketAddr::new(address, config.port);
     let timeout = Duration::from_secs(5);
     let mut stream = TcpStream::connect_timeout(&socket, timeout)
-        .map_err(|e| Failure(format!("no server at {socket}: {e}")))?;
+        .map_err(|e| Failure::step(format!("no server at {socket}"), e))?;
     stream.set_read_timeout(Some(timeout))?;
     write!(
         stream,
@@ -32,6 +32,6 @@ pub fn healthcheck(figment: &rocket::figment::Figment, out: &mut dyn Write) -> O
         Ok(())
     } else {
         let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
-        Err(Failure(format!("unhealthy: {status_line} {body}")))
+        Err(Failure::refused(format!("unhealthy: {status_line} {body}")))
     }
 }

@@ -99,13 +99,52 @@ pub enum UserCommand {
     },
 }
 
-/// A command that failed, with the message for the person who ran it.
-#[derive(Debug)]
-pub struct Failure(pub String);
+/// Why a command failed. Its `Display` is the message for the person who
+/// ran it; the error it came from stays attached as its `source()`.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The command will not do what was asked: no such account, a file in
+    /// the way, the wrong backend for it.
+    #[error("{0}")]
+    Refused(String),
+    /// A step went wrong: what it was, and why.
+    #[error("{step}: {cause}")]
+    Step {
+        step: String,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error(transparent)]
+    Settings(#[from] Box<rocket::figment::Error>),
+    #[error(transparent)]
+    Setup(#[from] db::SetupError),
+    #[error(transparent)]
+    Lock(#[from] db::LockError),
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    /// A rule of the domain, with its per-field messages.
+    #[error("{}", describe(.0))]
+    Domain(#[from] AppError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(error: E) -> Self {
-        Failure(error.to_string())
+impl Failure {
+    pub(super) fn refused(message: impl Into<String>) -> Self {
+        Failure::Refused(message.into())
+    }
+
+    /// `step` failed because of `cause`.
+    pub(super) fn step(
+        step: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Failure::Step {
+            step: step.into(),
+            cause: cause.into(),
+        }
     }
 }
 
@@ -116,7 +155,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
     let figment = config::figment();
     let url = config::database_url(&figment)?;
     match command {
-        Command::Serve => Err(Failure("`serve` is run by main".into())),
+        Command::Serve => Err(Failure::refused("`serve` is run by main")),
         Command::Db(DbCommand::Migrate) => database::migrate(&url, out),
         Command::Db(DbCommand::Status) => database::status(&url, out),
         Command::Db(DbCommand::Rollback { steps }) => database::rollback(&url, steps, out),
@@ -137,8 +176,8 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
 }
 
 /// An error with its per-field messages, for a terminal.
-pub(super) fn describe(error: AppError) -> Failure {
-    match &error {
+fn describe(error: &AppError) -> String {
+    match error {
         AppError::Validation { fields, .. } | AppError::Conflict { fields, .. }
             if !fields.is_empty() =>
         {
@@ -146,10 +185,10 @@ pub(super) fn describe(error: AppError) -> Failure {
                 .iter()
                 .map(|(field, message)| format!("{field} {message}"))
                 .collect();
-            Failure(details.join("; "))
+            details.join("; ")
         }
-        AppError::Internal(cause) => Failure(crate::domain::error::chain(cause.as_ref())),
-        _ => Failure(error.to_string()),
+        AppError::Internal(cause) => crate::domain::error::chain(cause.as_ref()),
+        _ => error.to_string(),
     }
 }
 
@@ -160,9 +199,10 @@ pub(super) fn open_existing(url: &str) -> Result<(DbConnection, Option<db::Serve
     if db::Backend::of_url(url) == db::Backend::Postgres {
         return Ok((db::establish(url)?, None));
     }
-    let file = db::file_of(url).ok_or_else(|| Failure(format!("{url} is not a database file")))?;
+    let file = db::file_of(url)
+        .ok_or_else(|| Failure::refused(format!("{url} is not a database file")))?;
     if !file.is_file() {
-        return Err(Failure(format!(
+        return Err(Failure::refused(format!(
             "there is no database at {}: start the server or run `portfolio db migrate` first",
             file.display()
         )));
@@ -175,7 +215,7 @@ pub(super) fn open_existing(url: &str) -> Result<(DbConnection, Option<db::Serve
 pub(super) fn require_sqlite(url: &str, command: &str) -> Outcome {
     match db::Backend::of_url(url) {
         db::Backend::Sqlite => Ok(()),
-        db::Backend::Postgres => Err(Failure(format!(
+        db::Backend::Postgres => Err(Failure::refused(format!(
             "`portfolio {command}` {}",
             db::SQLITE_ONLY.trim_start_matches("this ")
         ))),
@@ -190,7 +230,7 @@ pub(super) fn read_password() -> Result<String, Failure> {
         let first = rpassword::prompt_password("Password: ")?;
         let again = rpassword::prompt_password("Password again: ")?;
         if first != again {
-            return Err(Failure("the passwords do not match".into()));
+            return Err(Failure::refused("the passwords do not match"));
         }
         Ok(first)
     } else {
@@ -198,8 +238,35 @@ pub(super) fn read_password() -> Result<String, Failure> {
         std::io::stdin().lock().read_line(&mut line)?;
         let password = line.trim_end_matches(['\r', '\n']).to_owned();
         if password.is_empty() {
-            return Err(Failure("no password on standard input".into()));
+            return Err(Failure::refused("no password on standard input"));
         }
         Ok(password)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_says_what_and_why_and_keeps_its_cause() {
+        let cause = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "read-only");
+        let failure = Failure::step("cannot write backup.db", cause);
+        assert_eq!(failure.to_string(), "cannot write backup.db: read-only");
+        let source = std::error::Error::source(&failure).expect("the cause is kept");
+        let io = source.downcast_ref::<std::io::Error>().expect("as itself");
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn a_broken_rule_lists_its_fields() {
+        let mut fields = crate::domain::error::FieldErrors::new();
+        fields.insert("uid".into(), "is already taken".into());
+        fields.insert("email".into(), "is not an email address".into());
+        let failure = Failure::from(AppError::invalid(fields));
+        assert_eq!(
+            failure.to_string(),
+            "email is not an email address; uid is already taken"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{describe, open_existing, read_password, Failure, Outcome};
+use super::{open_existing, read_password, Failure, Outcome};
 use crate::db;
 use crate::domain::fields::Password;
 use crate::domain::password;
@@ -30,12 +30,12 @@ pub fn create(
         password: raw,
         dob: None,
     };
-    let mut new = form.validate().map_err(describe)?;
+    let mut new = form.validate()?;
     if admin {
         new.role = Role::Admin;
     }
-    let hash = password::hash_blocking(&new.password).map_err(describe)?;
-    let user = User::create(&mut conn, &new, &hash).map_err(describe)?;
+    let hash = password::hash_blocking(&new.password)?;
+    let user = User::create(&mut conn, &new, &hash)?;
     writeln!(
         out,
         "created {} {} (id {})",
@@ -49,19 +49,18 @@ pub fn create(
 /// `user set-password UID`: a new password; the account's sessions end.
 pub fn set_password(url: &str, uid: &str, out: &mut dyn Write) -> Outcome {
     let (mut conn, _claim) = open_existing(url)?;
-    let user = User::find_by_uid(&mut conn, uid)
-        .map_err(describe)?
-        .ok_or_else(|| Failure(format!("there is no user {uid}")))?;
+    let user = User::find_by_uid(&mut conn, uid)?
+        .ok_or_else(|| Failure::refused(format!("there is no user {uid}")))?;
     let raw = read_password()?;
-    let password = Password::parse(&raw, &user.uid, &user.name)
-        .map_err(|e| Failure(format!("password: {e}")))?;
-    let hash = password::hash_blocking(&password).map_err(describe)?;
+    let password =
+        Password::parse(&raw, &user.uid, &user.name).map_err(|e| Failure::step("password", e))?;
+    let hash = password::hash_blocking(&password)?;
     let changes = crate::domain::UserChanges {
         password_hash: Some(hash),
         updated_at: crate::domain::now(),
         ..Default::default()
     };
-    User::update(&mut conn, user.id, &changes, None).map_err(describe)?;
+    User::update(&mut conn, user.id, &changes, None)?;
     writeln!(
         out,
         "set the password of {} and ended its sessions",
