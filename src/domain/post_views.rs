@@ -274,7 +274,7 @@ pub fn top(conn: &mut DbConnection, ranking: &Ranking, limit: usize) -> AppResul
         let ids: Vec<i32> = chunk.iter().map(|(id, _)| *id).collect();
         let views: HashMap<i32, i64> = chunk.iter().copied().collect();
         for post in Post::find_many(conn, &ids)? {
-            if post.post.published && found.len() < limit {
+            if post.post.visible_to(None) && found.len() < limit {
                 found.push(Trending {
                     recent_views: views.get(&post.post.id).copied().unwrap_or(0),
                     post,

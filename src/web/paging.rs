@@ -5,7 +5,7 @@
 use rocket::FromForm;
 
 use crate::domain::error::{AppError, AppResult};
-use crate::domain::page::{Page, Slice};
+use crate::domain::page::{Page, Position, Slice, Window};
 
 #[derive(FromForm, Debug, Default)]
 pub struct Paging {
@@ -59,4 +59,23 @@ impl Paging {
             None => Ok(()),
         }
     }
+}
+/// The links to the slices before and after `window` in the listing at
+/// `path`: `path?<position>&<others…>`, where `others` are the listing's
+/// other query parameters, already encoded. The API's `prev`/`next` and the
+/// pages' pager both come from here.
+pub fn neighbours<T>(
+    path: &str,
+    window: &Window<T>,
+    others: &[String],
+) -> (Option<String>, Option<String>) {
+    let link = |position: Position| {
+        let mut link = format!("{path}?{}", position.query());
+        for param in others {
+            link.push('&');
+            link.push_str(param);
+        }
+        link
+    };
+    (window.prev.map(link), window.next.map(link))
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::page::{Position, Window};
+use crate::domain::page::Window;
 use crate::domain::post_views::Trending;
 use crate::domain::search::SearchHit;
 use crate::domain::{PostWithAuthor, Role, User};
@@ -137,7 +137,7 @@ pub struct Paginated<T> {
     pub per_page: u32,
     pub total: i64,
     /// Search only: more posts match than were ranked, and `total` counts
-    /// those ranked (see `models::search::CANDIDATES`).
+    /// those ranked (see `domain::search::CANDIDATES`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub total_capped: bool,
     pub next: Option<String>,
@@ -145,16 +145,17 @@ pub struct Paginated<T> {
 }
 
 impl<T> Paginated<T> {
-    /// `link` builds the URL that asks for a position, keeping the
-    /// listing's other query parameters.
-    pub fn new(window: Window<T>, total: i64, link: impl Fn(Position) -> String) -> Self {
+    /// `window` of the listing at `path`, whose links keep `others` (the
+    /// listing's other query parameters, encoded).
+    pub fn new(window: Window<T>, total: i64, path: &str, others: &[String]) -> Self {
+        let (prev, next) = crate::web::paging::neighbours(path, &window, others);
         Paginated {
             page: window.number,
             per_page: window.per_page,
             total,
             total_capped: false,
-            next: window.next.map(&link),
-            prev: window.prev.map(&link),
+            next,
+            prev,
             items: window.items,
         }
     }

@@ -10,7 +10,6 @@ use super::{body, JsonBody, Paginated, PostBody, TrendingBody, TrendingPage};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
-use crate::domain::page::Position;
 use crate::domain::post::{PostDraft, PostFilter, PostPatch};
 use crate::domain::post_views::{self, TrendingBoard, ViewCounter};
 use crate::domain::posts::{self, ImageChange};
@@ -55,20 +54,13 @@ async fn list(
         ),
     };
     let filter = PostFilter { author };
-    let link = |position: Position| {
-        let mut link = format!(
-            "/api/posts?{}&per_page={}",
-            position.query(),
-            slice.per_page
-        );
-        if let Some(author) = author {
-            link.push_str(&format!("&user={author}"));
-        }
-        if let Some(typed) = q.as_deref() {
-            link.push_str(&format!("&q={}", RawStr::new(typed).percent_encode()));
-        }
-        link
-    };
+    let mut others = vec![format!("per_page={}", slice.per_page)];
+    if let Some(author) = author {
+        others.push(format!("user={author}"));
+    }
+    if let Some(typed) = q.as_deref() {
+        others.push(format!("q={}", RawStr::new(typed).percent_encode()));
+    }
     let Some(typed) = q.as_deref() else {
         let (window, total) = db
             .read(move |conn| Post::list(conn, filter, viewer.user(), slice))
@@ -76,7 +68,8 @@ async fn list(
         return Ok(Json(Paginated::new(
             window.map(PostBody::from),
             total,
-            link,
+            "/api/posts",
+            &others,
         )));
     };
     let page = paging.page()?;
@@ -94,7 +87,7 @@ async fn list(
     let items = hits.into_iter().map(PostBody::from).collect();
     Ok(Json(Paginated {
         total_capped: capped,
-        ..Paginated::new(page.window(items, total), total, link)
+        ..Paginated::new(page.window(items, total), total, "/api/posts", &others)
     }))
 }
 

@@ -46,17 +46,11 @@ async fn list(
         .read(move |conn| User::list_with_total(conn, slice, order))
         .await?;
     let window = window.map(|user| UserBody::new(&user, viewer.user()));
-    Ok(Json(Paginated::new(window, total, |position| {
-        let mut link = format!(
-            "/api/users?{}&per_page={}",
-            position.query(),
-            slice.per_page
-        );
-        if order == UserOrder::MostPosts {
-            link.push_str("&sort=posts");
-        }
-        link
-    })))
+    let mut others = vec![format!("per_page={}", slice.per_page)];
+    if order == UserOrder::MostPosts {
+        others.push("sort=posts".to_owned());
+    }
+    Ok(Json(Paginated::new(window, total, "/api/users", &others)))
 }
 
 /// `GET /api/users/<id>`: one account; its email only for itself and admins.

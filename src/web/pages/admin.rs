@@ -5,7 +5,7 @@ use rocket::{get, post, routes, FromForm, Route};
 
 use super::contexts::AdminUsersPage;
 use super::csrf_form::CsrfForm;
-use super::views::UserCard;
+use super::presenters::UserCard;
 use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::accounts;

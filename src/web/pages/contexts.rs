@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::views::{PostCard, UserCard};
+use super::presenters::{PostCard, UserCard};
 use crate::domain::error::FieldErrors;
 
 /// A page's context, and the template that reads it.

@@ -4,7 +4,7 @@ use rocket::http::uri::Origin;
 use rocket::{get, routes, Route, State};
 
 use super::contexts::{HomePage, TrendingPost};
-use super::views::{PostCard, UserCard};
+use super::presenters::{PostCard, UserCard};
 use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::AppError;

@@ -9,12 +9,12 @@ pub mod contexts;
 pub mod csrf_form;
 pub mod home;
 pub mod posts;
+mod presenters;
 pub mod search;
 pub mod tokens;
 pub mod users;
-mod views;
 
-pub use views::error_page;
+pub use presenters::error_page;
 
 pub use crate::web::paging::Paging;
 
@@ -30,7 +30,7 @@ use contexts::{FlashContext, FormPage, LayoutContext, Me, Page, PageContext, Pag
 
 use crate::config::Settings;
 use crate::domain::error::AppError;
-use crate::domain::page::{Position, Window};
+use crate::domain::page::Window;
 use crate::domain::User;
 use crate::domain::Viewer;
 use crate::web::csrf;
@@ -193,30 +193,27 @@ pub fn local_path(next: Option<&str>) -> String {
 /// Links to the neighbouring slices of a listing, keeping the request's
 /// other query parameters; the page number when it was asked for by one.
 pub fn pager<T>(uri: &Origin<'_>, window: &Window<T>, total: i64) -> Pager {
-    let link = |position: Position| {
-        let mut params: Vec<String> = uri
-            .query()
-            .map(|query| {
-                query
-                    .raw_segments()
-                    .filter(|segment| {
-                        let name = segment.as_str().split('=').next().unwrap_or("");
-                        !matches!(name, "page" | "after" | "before")
-                    })
-                    .map(|segment| segment.as_str().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        params.insert(0, position.query());
-        format!("{}?{}", uri.path(), params.join("&"))
-    };
+    let others: Vec<String> = uri
+        .query()
+        .map(|query| {
+            query
+                .raw_segments()
+                .filter(|segment| {
+                    let name = segment.as_str().split('=').next().unwrap_or("");
+                    !matches!(name, "page" | "after" | "before")
+                })
+                .map(|segment| segment.as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (prev, next) = crate::web::paging::neighbours(uri.path().as_str(), window, &others);
     let pages = ((total.max(0) as u64).div_ceil(u64::from(window.per_page))).max(1);
     Pager {
         page: window.number,
         pages,
         total,
-        prev: window.prev.map(link),
-        next: window.next.map(link),
+        prev,
+        next,
     }
 }
 
@@ -239,5 +236,5 @@ fn log_in_first(request: &Request<'_>) -> Flash<Redirect> {
 #[rocket::catch(default)]
 fn any_error(status: Status, request: &Request<'_>) -> (Status, Html) {
     let message = csrf_form::refused_for_token(request).then_some(csrf::REFUSED);
-    (status, views::error_page(status, message))
+    (status, presenters::error_page(status, message))
 }

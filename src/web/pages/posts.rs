@@ -9,7 +9,7 @@ use super::contexts::{
     FormState, PostDeletePage, PostFormPage, PostListPage, PostPage, PostValues,
 };
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::views::PostCard;
+use super::presenters::PostCard;
 use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};

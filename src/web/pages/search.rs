@@ -4,7 +4,7 @@ use rocket::http::uri::Origin;
 use rocket::{get, routes, Route};
 
 use super::contexts::SearchPage;
-use super::views::PostCard;
+use super::presenters::PostCard;
 use super::{pager, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::post::PostFilter;

@@ -8,7 +8,7 @@ use super::contexts::{
     UserListPage, UserRef,
 };
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::views::{PostCard, UserCard};
+use super::presenters::{PostCard, UserCard};
 use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::accounts;
