@@ -125,6 +125,8 @@ define_cases() {
     add_case posts_p51         "GET /posts?<paging..>"       "/posts?page=$posts_p"
     add_case posts_deep        "GET /posts?<paging..>"       "/posts?after=$posts_cursor"
     add_case signup            "GET /signup"                 "/signup"
+    add_case forgot_password   "GET /password/forgot"        "/password/forgot"
+    add_case reset_password    "GET /password/reset?<token>" "/password/reset?token=no-such-link"
     add_case search_common     "GET /search?<q>&<paging..>"  "/search?q=lamp"
     add_case search_rare       "GET /search?<q>&<paging..>"  "/search?q=zeppelin"
     add_case health            "GET /health"                 "/health"

@@ -57,6 +57,52 @@ impl Default for Defaults {
     }
 }
 
+/// `url` fit to print: a PostgreSQL URL's password (before the last `@`,
+/// whatever characters it holds) and any `password=` parameter become
+/// `***`, so that logs and messages never carry them.
+pub fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let mut shown = url.to_owned();
+    if let Some(at) = url[scheme_end..].rfind('@').map(|i| scheme_end + i) {
+        if let Some(colon) = url[scheme_end..at].find(':').map(|i| scheme_end + i) {
+            shown = format!("{}:***{}", &url[..colon], &url[at..]);
+        }
+    }
+    if let Some(query) = shown.find('?') {
+        let (base, params) = shown.split_at(query + 1);
+        let params: Vec<String> = params
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        shown = format!("{base}{}", params.join("&"));
+    }
+    shown
+}
+
+/// An SMTP server's URL, which may hold a password: shown only redacted
+/// (its `Debug`, every log line and error message use [`redacted`]).
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    /// The URL itself, password and all: for the mail transport only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", redacted(&self.0))
+    }
+}
+
 /// portfolio's own settings (Rocket reads its own from the same figment).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -97,6 +143,34 @@ pub struct Settings {
     /// no request should wait for).
     #[serde(default = "default_trending_refresh_secs")]
     pub trending_refresh_secs: u64,
+    /// The SMTP server outgoing mail goes through (see `mail`): password
+    /// resets and email verification need it. Unset: no mail is sent, and
+    /// those features say so.
+    #[serde(default)]
+    pub smtp_url: Option<SmtpUrl>,
+    /// Who mail comes from: `portfolio <noreply@example.org>`.
+    #[serde(default)]
+    pub mail_from: Option<String>,
+    /// The site's address as people reach it (`https://example.org`), for
+    /// the links in mail; needed with `smtp_url` (never taken from a
+    /// request's `Host`, which a client chooses).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// How many times a message is tried before it is marked failed.
+    #[serde(default = "default_mail_attempts")]
+    pub mail_attempts: u32,
+    /// The wait after the first failed try, in seconds; it doubles after
+    /// each one (up to an hour).
+    #[serde(default = "default_mail_retry_secs")]
+    pub mail_retry_secs: u64,
+}
+
+fn default_mail_attempts() -> u32 {
+    8
+}
+
+fn default_mail_retry_secs() -> u64 {
+    30
 }
 
 fn default_trending_refresh_secs() -> u64 {
@@ -161,4 +235,26 @@ pub fn require_secret_key(figment: &Figment) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_in_a_url_is_never_printed() {
+        assert_eq!(
+            redacted("postgres://portfolio:s3cret@db:5432/portfolio?sslmode=require"),
+            "postgres://portfolio:***@db:5432/portfolio?sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgresql://user:p@ss:word@host/db"),
+            "postgresql://user:***@host/db"
+        );
+        assert_eq!(
+            redacted("postgres://user@host/db"),
+            "postgres://user@host/db"
+        );
+        assert_eq!(redacted("volumes/portfolio.db"), "volumes/portfolio.db");
+    }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod mail;
 pub mod web;
 
 use rocket::fairing::{self, AdHoc};
@@ -41,6 +42,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .merge(("limits.file", upload_limit))
         .merge(("limits.data-form", upload_limit));
     let uploads = settings.uploads();
+    let outbox = domain::outbox::Outbox::new(settings.smtp_url.is_some());
+    let ask_throttle = domain::password_reset::AskThrottle::new(
+        settings.login_attempts,
+        std::time::Duration::from_secs(settings.login_window_secs),
+    );
     // Templates and static files are built in; `assets` picks the folder
     // rocket_dyn_templates must be given and what overrides the built-ins.
     let assets = web::assets::Sources::new(&figment, &settings);
@@ -64,6 +70,12 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             settings.trending_refresh_secs.max(1),
         )))
         .manage(throttle)
+        .manage(ask_throttle)
+        .manage(outbox)
+        .attach(AdHoc::try_on_ignite("Mail settings", check_mail_settings))
+        .attach(AdHoc::on_liftoff("Mail sender", |rocket| {
+            Box::pin(start_sending_mail(rocket))
+        }))
         .manage(uploads)
         .attach(web::request_log::RequestLog)
         .attach(assets.templates())
@@ -95,6 +107,71 @@ async fn start_writing_views(rocket: &Rocket<rocket::Orbit>) {
         })
         .await;
     });
+}
+
+/// Refuses mail settings that cannot work: an SMTP server but no sender
+/// address, no `public_url` for the links, or a URL lettre cannot use.
+async fn check_mail_settings(rocket: Rocket<Build>) -> fairing::Result {
+    let Ok(settings) = Settings::from_figment(rocket.figment()) else {
+        return Err(rocket); // reported by the Settings fairing
+    };
+    match mailer_of(&settings) {
+        Ok(Some(_)) => {
+            log::info!("mail goes out through {:?}", settings.smtp_url.as_ref());
+            Ok(rocket)
+        }
+        Ok(None) => {
+            log::info!("no smtp_url: this server sends no mail");
+            Ok(rocket)
+        }
+        Err(message) => {
+            log::error!("{message}");
+            Err(rocket)
+        }
+    }
+}
+
+/// The mailer `settings` ask for, if any.
+fn mailer_of(settings: &Settings) -> Result<Option<mail::Mailer>, String> {
+    let Some(url) = &settings.smtp_url else {
+        return Ok(None);
+    };
+    let from = settings
+        .mail_from
+        .as_deref()
+        .ok_or("smtp_url is set but mail_from is not: say who mail comes from")?;
+    match settings.public_url.as_deref() {
+        Some(site) if site.starts_with("https://") || site.starts_with("http://") => {}
+        _ => {
+            return Err("smtp_url is set but public_url is not (or is not an http(s) URL):                         the links in mail need the site's address"
+                .to_owned())
+        }
+    }
+    mail::Mailer::new(url, from)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Starts the task that delivers the outbox, when mail is configured.
+async fn start_sending_mail(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(writer), Some(outbox), Some(settings)) = (
+        rocket.state::<db::Writer>().cloned(),
+        rocket.state::<domain::outbox::Outbox>().cloned(),
+        rocket.state::<Settings>(),
+    ) else {
+        return;
+    };
+    let Ok(Some(mailer)) = mailer_of(settings) else {
+        return;
+    };
+    let policy = domain::outbox::RetryPolicy {
+        attempts: settings.mail_attempts.max(1),
+        first_wait: std::time::Duration::from_secs(settings.mail_retry_secs),
+    };
+    let stop = rocket.shutdown();
+    rocket::tokio::spawn(domain::outbox::deliver_until(
+        writer, mailer, outbox, policy, stop,
+    ));
 }
 
 /// On shutdown (after in-flight requests finish), write the views counted

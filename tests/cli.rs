@@ -86,6 +86,7 @@ fn every_subcommand_has_help() {
         vec!["db", "seed", "--help"],
         vec!["user", "create", "--help"],
         vec!["user", "set-password", "--help"],
+        vec!["user", "reset-link", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["healthcheck", "--help"],
@@ -227,6 +228,44 @@ fn user_set_password_changes_it_and_ends_sessions() {
         .contains("password"));
     assert!(s
         .fails(&["user", "set-password", "nobody"], "whatever123\n")
+        .contains("no user nobody"));
+}
+
+#[test]
+fn user_reset_link_prints_a_one_time_link_on_the_public_url() {
+    use portfolio::db::schema::password_resets;
+    let s = setup();
+    s.ok(
+        &["user", "create", "--uid", "morpheus", "--name", "Morpheus"],
+        "first password\n",
+    );
+    let link_of = |out: &str| {
+        out.lines()
+            .find(|line| line.contains("/password/reset?token="))
+            .unwrap_or_else(|| panic!("no link in {out}"))
+            .to_owned()
+    };
+    let mut cmd = command(s.dir.path(), &s.database);
+    cmd.env("ROCKET_PUBLIC_URL", "https://portfolio.test/")
+        .args(["user", "reset-link", "Morpheus"]);
+    let output = run(cmd, "");
+    assert!(output.status.success(), "{}", text(&output));
+    let first = link_of(&text(&output));
+    assert!(
+        first.starts_with("https://portfolio.test/password/reset?token="),
+        "{first}"
+    );
+    // Stored as a hash, one per account: a second link replaces the first.
+    let second = link_of(&s.ok(&["user", "reset-link", "morpheus"], ""));
+    assert_ne!(first, second);
+    let stored: Vec<String> = password_resets::table
+        .select(password_resets::token_hash)
+        .load(&mut s.conn())
+        .unwrap();
+    let token = second.split("token=").nth(1).unwrap();
+    assert_eq!(stored, [portfolio::domain::secret::sha256_hex(token)]);
+    assert!(s
+        .fails(&["user", "reset-link", "nobody"], "")
         .contains("no user nobody"));
 }
 

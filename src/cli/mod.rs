@@ -97,6 +97,11 @@ pub enum UserCommand {
         /// The account's user name.
         uid: String,
     },
+    /// Print a one-time link (for an hour) with which the account's owner sets a new password.
+    ResetLink {
+        /// The account's user name.
+        uid: String,
+    },
 }
 
 /// Why a command failed. Its `Display` is the message for the person who
@@ -169,6 +174,9 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             admin,
         }) => user::create(&url, uid, name, email, admin, out),
         Command::User(UserCommand::SetPassword { uid }) => user::set_password(&url, &uid, out),
+        Command::User(UserCommand::ResetLink { uid }) => {
+            user::reset_link(&figment, &url, &uid, out)
+        }
         Command::Backup { file } => backup::backup(&url, &file, out),
         Command::Restore { file } => backup::restore(&url, &file, out),
         Command::Healthcheck => healthcheck::healthcheck(&figment, out),

@@ -68,3 +68,33 @@ pub fn set_password(url: &str, uid: &str, out: &mut dyn Write) -> Outcome {
     )?;
     Ok(())
 }
+
+/// `user reset-link UID`: a one-time link to choose a new password, for an
+/// admin to pass on (when the server sends no mail, say). Replaces any
+/// link sent before.
+pub fn reset_link(
+    figment: &rocket::figment::Figment,
+    url: &str,
+    uid: &str,
+    out: &mut dyn Write,
+) -> Outcome {
+    let settings = crate::config::Settings::from_figment(figment)?;
+    let (mut conn, _claim) = open_existing(url)?;
+    let user = User::find_by_uid(&mut conn, uid)?
+        .ok_or_else(|| Failure::refused(format!("there is no user {uid}")))?;
+    let token = crate::domain::password_reset::issue(&mut conn, user.id)?;
+    let path = format!("/password/reset?token={token}");
+    match settings.public_url.as_deref() {
+        Some(site) => writeln!(out, "{}{path}", site.trim_end_matches('/'))?,
+        None => writeln!(
+            out,
+            "{path}\n(set public_url to print the whole address; until then, put the site's address in front)"
+        )?,
+    }
+    writeln!(
+        out,
+        "The link works once, for an hour, for {}; a newer one replaces it.",
+        user.uid
+    )?;
+    Ok(())
+}

@@ -34,32 +34,7 @@ macro_rules! natively {
     };
 }
 
-/// `url` fit to print: a PostgreSQL URL's password (before the last `@`,
-/// whatever characters it holds) and any `password=` parameter become
-/// `***`, so that logs and messages never carry them.
-pub fn redacted(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let mut shown = url.to_owned();
-    if let Some(at) = url[scheme_end..].rfind('@').map(|i| scheme_end + i) {
-        if let Some(colon) = url[scheme_end..at].find(':').map(|i| scheme_end + i) {
-            shown = format!("{}:***{}", &url[..colon], &url[at..]);
-        }
-    }
-    if let Some(query) = shown.find('?') {
-        let (base, params) = shown.split_at(query + 1);
-        let params: Vec<String> = params
-            .split('&')
-            .map(|param| match param.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => param.to_owned(),
-            })
-            .collect();
-        shown = format!("{base}{}", params.join("&"));
-    }
-    shown
-}
+pub use crate::config::redacted;
 
 /// The columns of `T`, for `RETURNING` them: Diesel's MultiConnection can
 /// return a tuple of columns but not a `T::as_returning()`.
@@ -113,26 +88,4 @@ pub fn establish(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
             DbConnection::Postgres(conn)
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn a_password_in_a_url_is_never_printed() {
-        assert_eq!(
-            redacted("postgres://portfolio:s3cret@db:5432/portfolio?sslmode=require"),
-            "postgres://portfolio:***@db:5432/portfolio?sslmode=require"
-        );
-        assert_eq!(
-            redacted("postgresql://user:p@ss:word@host/db"),
-            "postgresql://user:***@host/db"
-        );
-        assert_eq!(
-            redacted("postgres://user@host/db"),
-            "postgres://user@host/db"
-        );
-        assert_eq!(redacted("volumes/portfolio.db"), "volumes/portfolio.db");
-    }
 }

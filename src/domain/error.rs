@@ -43,6 +43,10 @@ pub enum AppError {
     /// Too many failed logins: try again after this many seconds.
     #[error("too many failed logins; try again in {} minutes", .0.div_ceil(60))]
     TooManyRequests(u64),
+    /// This server is not set up for it (no mail server, say): asking
+    /// again will not help until an admin changes the configuration.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// The database stayed locked past its timeout: the client may retry.
     #[error("the server is busy; try again shortly")]
     Busy,

@@ -282,6 +282,30 @@ impl User {
             .optional()?)
     }
 
+    /// The account with this email address, whatever its case.
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<Option<User>> {
+        let email = email.trim();
+        if email.is_empty() || email.contains('\0') {
+            return Ok(None);
+        }
+        // SQLite's column compares without case (NOCASE); PostgreSQL's
+        // unique index is on lower(email), which this query uses.
+        diesel::define_sql_function!(fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
+        let found = match conn {
+            DbConnection::Sqlite(c) => users::table
+                .filter(users::email.eq(email))
+                .select(User::as_select())
+                .first(c)
+                .optional()?,
+            DbConnection::Postgres(c) => users::table
+                .filter(lower(users::email).eq(email.to_lowercase()))
+                .select(User::as_select())
+                .first(c)
+                .optional()?,
+        };
+        Ok(found)
+    }
+
     /// How many accounts there are (kept by triggers in `user_totals`).
     pub fn count(conn: &mut DbConnection) -> AppResult<i64> {
         let total: Option<i32> = user_totals::table
@@ -327,6 +351,8 @@ impl User {
                 .get_result::<User>(conn)?;
             if changes.password_hash.is_some() {
                 super::session::end_all_of(conn, id, keep_session)?;
+                // An old reset link must not undo the new password.
+                super::password_reset::revoke(conn, id)?;
                 // A new password also ends every API token: a leaked one
                 // must not outlive the password change meant to stop it.
                 super::api_token::revoke_all_of(conn, id)?;

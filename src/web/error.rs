@@ -27,7 +27,7 @@ impl AppError {
             AppError::UnsupportedMediaType => Status::UnsupportedMediaType,
             AppError::Validation { .. } => Status::UnprocessableEntity,
             AppError::TooManyRequests(_) => Status::TooManyRequests,
-            AppError::Busy => Status::ServiceUnavailable,
+            AppError::Busy | AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::Internal(_) => Status::InternalServerError,
         }
     }

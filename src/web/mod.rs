@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod guard;
 pub mod health;
+pub mod mail;
 pub mod pages;
 pub mod paging;
 pub mod request_log;

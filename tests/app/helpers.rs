@@ -286,3 +286,25 @@ impl TestApp {
         rows
     }
 }
+
+/// A loopback port nothing listens on (at the moment of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestApp {
+    /// Stops this app (its shutdown runs, as on SIGTERM) and starts a new
+    /// one on the same database and folder, configured by `configure`.
+    pub async fn relaunch(self, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let TestApp { client, db, _dir } = self;
+        drop(client.terminate().await);
+        let client = Client::untracked(portfolio::build(configure(test_figment(&db, false))))
+            .await
+            .expect("the app launches again");
+        TestApp { client, db, _dir }
+    }
+}

@@ -5,6 +5,7 @@ mod browser;
 mod helpers;
 mod hostile;
 mod images;
+mod smtp;
 #[path = "../support/database.rs"]
 mod test_database;
 
@@ -17,6 +18,7 @@ mod csrf;
 mod cursors;
 mod database;
 mod errors;
+mod mail;
 mod openapi;
 mod pages;
 mod posts;

@@ -513,7 +513,14 @@ async fn the_docs_page_shows_every_operation_without_script() {
 
 #[rocket::async_test]
 async fn every_operation_answers_its_documented_success_shape() {
-    let app = spawn_app().await;
+    let smtp = crate::smtp::SmtpServer::start();
+    let app = crate::helpers::spawn_configured(false, |figment| {
+        figment
+            .merge(("smtp_url", crate::smtp::smtp_url(smtp.port)))
+            .merge(("mail_from", "noreply@portfolio.test"))
+            .merge(("public_url", "https://portfolio.test"))
+    })
+    .await;
     let mut api = Contract::new(&app).await;
 
     // Users: sign up (with every optional field, and without), list, show.
@@ -676,6 +683,40 @@ async fn every_operation_answers_its_documented_success_shape() {
         .delete(&format!("/api/users/{}", grace.id), Some(&grace))
         .await;
     assert_eq!(deleted.status, Status::NoContent);
+
+    // A forgotten password, reset by the mailed link.
+    let asked = api
+        .post("/api/password-resets", json!({"uid": "ada"}), None)
+        .await;
+    assert_eq!(asked.status, Status::Accepted);
+    let patched_email = api
+        .patch(
+            &format!("/api/users/{}", ada.id),
+            json!({"email": "ada@example.org"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(patched_email.status, Status::Ok);
+    api.post(
+        "/api/password-resets",
+        json!({"email": "ada@example.org"}),
+        None,
+    )
+    .await;
+    let link = smtp.wait_for(1).await[0].link("token=");
+    let token = link.split("token=").nth(1).unwrap();
+    let reset = api
+        .post(
+            "/api/password-resets/complete",
+            json!({"token": token, "password": "reset by the link"}),
+            None,
+        )
+        .await;
+    assert_eq!(reset.status, Status::Ok);
+    let ada = TestUser {
+        cookie: app.log_in("ada", "reset by the link").await,
+        ..ada
+    };
 
     // Log out, and the document itself.
     let logged_out = api.delete("/api/session", Some(&ada)).await;
@@ -981,6 +1022,23 @@ async fn error_responses_match_the_documented_error_shape() {
         }
     }
     assert_eq!(last, Status::TooManyRequests);
+
+    // Password resets: neither uid nor email; a token that is no link;
+    // and on this server, which sends no mail, a 503.
+    let neither = api.post("/api/password-resets", json!({}), None).await;
+    assert_eq!(neither.status, Status::UnprocessableEntity);
+    let no_mail = api
+        .post("/api/password-resets", json!({"uid": "ada"}), None)
+        .await;
+    assert_eq!(no_mail.status, Status::ServiceUnavailable);
+    let bad_token = api
+        .post(
+            "/api/password-resets/complete",
+            json!({"token": "no-such-link", "password": "a long password"}),
+            None,
+        )
+        .await;
+    assert_eq!(bad_token.status, Status::UnprocessableEntity);
 
     // Unknown paths under /api answer the documented error shape too.
     let unknown = app.get("/api/nothing", None).await;

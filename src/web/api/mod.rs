@@ -5,6 +5,7 @@
 
 mod bodies;
 pub mod openapi;
+pub mod password_resets;
 pub mod posts;
 pub mod session;
 pub mod tokens;
@@ -61,6 +62,7 @@ pub fn routes() -> Vec<Route> {
         users::routes(),
         posts::routes(),
         session::routes(),
+        password_resets::routes(),
         tokens::routes(),
         openapi::routes(),
     ]

@@ -403,6 +403,59 @@ pub struct LogInValues {
     pub next: Option<String>,
 }
 
+/// `auth/forgot_password`: asks for a uid or email to send a reset link to.
+#[derive(Serialize, Default)]
+pub struct ForgotPasswordPage {
+    #[serde(flatten)]
+    pub form: FormState<ForgotPasswordValues>,
+    /// Whether this site sends mail at all (if not, the page says whom to
+    /// ask instead).
+    pub sends_mail: bool,
+}
+
+impl PageContext for ForgotPasswordPage {
+    const TEMPLATE: &'static str = "auth/forgot_password";
+}
+
+impl FormPage for ForgotPasswordPage {
+    type Values = ForgotPasswordValues;
+
+    fn form(&mut self) -> &mut FormState<ForgotPasswordValues> {
+        &mut self.form
+    }
+}
+
+#[derive(Serialize, Default)]
+pub struct ForgotPasswordValues {
+    pub who: String,
+}
+
+/// `auth/reset_password`: the new password, for the link's token.
+#[derive(Serialize, Default)]
+pub struct ResetPasswordPage {
+    #[serde(flatten)]
+    pub form: FormState<ResetPasswordValues>,
+    /// The link still works (else the page says to ask for a new one).
+    pub valid: bool,
+}
+
+impl PageContext for ResetPasswordPage {
+    const TEMPLATE: &'static str = "auth/reset_password";
+}
+
+impl FormPage for ResetPasswordPage {
+    type Values = ResetPasswordValues;
+
+    fn form(&mut self) -> &mut FormState<ResetPasswordValues> {
+        &mut self.form
+    }
+}
+
+#[derive(Serialize, Default)]
+pub struct ResetPasswordValues {
+    pub token: String,
+}
+
 /// `admin/users`
 #[derive(Serialize)]
 pub struct AdminUsersPage {
@@ -856,6 +909,61 @@ mod tests {
             },
         );
         assert_shows(&html, &["404 · Not Found", "There is nothing here."]);
+
+        let html = pages.render(
+            LayoutContext::nobody(),
+            ForgotPasswordPage {
+                form: FormState::new(ForgotPasswordValues {
+                    who: "ada".to_owned(),
+                }),
+                sends_mail: true,
+            },
+        );
+        assert_shows(&html, &["action=\"/password/forgot\"", "value=\"ada\""]);
+        let html = pages.render(LayoutContext::nobody(), ForgotPasswordPage::default());
+        assert_shows(&html, &["id=\"no-mail\""]);
+
+        let html = pages.render(
+            LayoutContext::nobody(),
+            ResetPasswordPage {
+                form: FormState::new(ResetPasswordValues {
+                    token: "tok-en".to_owned(),
+                }),
+                valid: true,
+            },
+        );
+        assert_shows(&html, &["name=\"token\" value=\"tok-en\"", "new-password"]);
+        let html = pages.render(LayoutContext::nobody(), ResetPasswordPage::default());
+        assert_shows(&html, &["id=\"link-invalid\""]);
+
+        // Mail: the text part is not HTML-escaped, the HTML part is.
+        let mail = crate::web::mail::MailContext {
+            site: "https://portfolio.test",
+            fields: crate::web::mail::PasswordResetMail {
+                name: "Ada & Co".to_owned(),
+                uid: "ada".to_owned(),
+                link: "https://portfolio.test/password/reset?token=abc".to_owned(),
+            },
+        };
+        let context = Context::from_serialize(&mail).unwrap();
+        let text = pages
+            .tera
+            .render("mail/text/password_reset", &context)
+            .unwrap();
+        assert_shows(
+            &text,
+            &[
+                "Hello Ada & Co,",
+                "https://portfolio.test/password/reset?token=abc",
+            ],
+        );
+        let html = pages
+            .tera
+            .render("mail/html/password_reset", &context)
+            .unwrap();
+        assert_shows(&html, &["Hello Ada &amp; Co,", "token=abc"]);
+        pages.rendered.insert("mail/text/password_reset");
+        pages.rendered.insert("mail/html/password_reset");
 
         // `api_docs` has its context worked out from the OpenAPI document
         // (its test is in `crate::web::api::openapi`); every other page

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod contexts;
 pub mod csrf_form;
 pub mod home;
+pub mod password;
 pub mod posts;
 mod presenters;
 pub mod search;
@@ -39,6 +40,7 @@ pub fn routes() -> Vec<Route> {
     [
         home::routes(),
         auth::routes(),
+        password::routes(),
         users::routes(),
         posts::routes(),
         search::routes(),

@@ -1,0 +1,2 @@
+DROP INDEX outbox_due;
+DROP TABLE outbox;
