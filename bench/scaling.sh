@@ -127,6 +127,7 @@ define_cases() {
     add_case signup            "GET /signup"                 "/signup"
     add_case forgot_password   "GET /password/forgot"        "/password/forgot"
     add_case reset_password    "GET /password/reset?<token>" "/password/reset?token=no-such-link"
+    add_case verify_email      "GET /email/verify?<token>"   "/email/verify?token=no-such-link"
     add_case search_common     "GET /search?<q>&<paging..>"  "/search?q=lamp"
     add_case search_rare       "GET /search?<q>&<paging..>"  "/search?q=zeppelin"
     add_case health            "GET /health"                 "/health"

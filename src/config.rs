@@ -156,6 +156,10 @@ pub struct Settings {
     /// request's `Host`, which a client chooses).
     #[serde(default)]
     pub public_url: Option<String>,
+    /// Only accounts with a verified email address may write posts (the
+    /// pages say why and offer to send the link again).
+    #[serde(default)]
+    pub require_verified_email: bool,
     /// How many times a message is tried before it is marked failed.
     #[serde(default = "default_mail_attempts")]
     pub mail_attempts: u32,

@@ -72,6 +72,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .manage(throttle)
         .manage(ask_throttle)
         .manage(outbox)
+        .manage(domain::posts::WritingRules {
+            require_verified_email: settings.require_verified_email,
+        })
         .attach(AdHoc::try_on_ignite("Mail settings", check_mail_settings))
         .attach(AdHoc::on_liftoff("Mail sender", |rocket| {
             Box::pin(start_sending_mail(rocket))
@@ -134,6 +137,13 @@ async fn check_mail_settings(rocket: Rocket<Build>) -> fairing::Result {
 /// The mailer `settings` ask for, if any.
 fn mailer_of(settings: &Settings) -> Result<Option<mail::Mailer>, String> {
     let Some(url) = &settings.smtp_url else {
+        if settings.require_verified_email {
+            return Err(
+                "require_verified_email needs smtp_url: without mail, no address \
+                        could ever be verified, and nobody could write"
+                    .to_owned(),
+            );
+        }
         return Ok(None);
     };
     let from = settings

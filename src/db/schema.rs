@@ -35,6 +35,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verifications (user_id) {
+        user_id -> Integer,
+        email -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Integer,
         recipient -> Text,
@@ -86,6 +96,7 @@ diesel::table! {
         updated_at -> Timestamp,
         published_posts -> Integer,
         draft_posts -> Integer,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -97,6 +108,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(post_daily_views -> posts (post_id));
 diesel::joinable!(posts -> users (user_id));
@@ -104,6 +116,7 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    email_verifications,
     outbox,
     password_resets,
     post_daily_views,

@@ -13,7 +13,7 @@
 //! [`editable`].
 
 use crate::db::Db;
-use crate::domain::error::AppResult;
+use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
 use crate::domain::{NewPost, Post, PostChanges, PostWithAuthor, User};
 
@@ -37,13 +37,37 @@ pub async fn editable(db: &Db<'_>, actor: &User, id: i32) -> AppResult<PostWithA
 }
 
 /// Creates a post by `author`, with `image` if given.
+/// Who may write new posts, as configured. Managed by Rocket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WritingRules {
+    /// Only accounts whose email address is verified
+    /// (`require_verified_email`).
+    pub require_verified_email: bool,
+}
+
+/// Why an account may not write a post yet.
+pub const VERIFY_FIRST: &str =
+    "verify your email address before writing posts: the link was mailed to you";
+
+impl WritingRules {
+    /// Whether `author` may write a new post now.
+    pub fn check(&self, author: &User) -> AppResult<()> {
+        if self.require_verified_email && author.email_verified_at.is_none() {
+            return Err(AppError::Forbidden(VERIFY_FIRST));
+        }
+        Ok(())
+    }
+}
+
 pub async fn create(
     db: &Db<'_>,
     uploads: &Uploads,
+    rules: &WritingRules,
     author: &User,
     new: NewPost,
     image: Option<Vec<u8>>,
 ) -> AppResult<PostWithAuthor> {
+    rules.check(author)?;
     let stored = match &image {
         Some(bytes) => Some(uploads.save(bytes).await?),
         None => None,

@@ -36,6 +36,9 @@ pub struct UserRow {
     pub role: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Absent from exports made before email verification.
+    #[serde(default)]
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]

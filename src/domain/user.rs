@@ -26,6 +26,9 @@ pub struct User {
     /// Kept by triggers on `posts` (migration 000009): never written here.
     pub published_posts: i32,
     pub draft_posts: i32,
+    /// When the account proved its address reaches it (`None`: not yet, or
+    /// no address).
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 // By hand, to keep the password hash out of every log line.
@@ -344,6 +347,20 @@ impl User {
                         "there must be an admin".to_owned(),
                     )]),
                 });
+            }
+            let new_address = changes.email.as_ref().is_some_and(|email| {
+                !email
+                    .as_deref()
+                    .unwrap_or_default()
+                    .eq_ignore_ascii_case(current.email.as_deref().unwrap_or_default())
+            });
+            if new_address {
+                // A new address is not verified, and an old link must not
+                // verify it.
+                diesel::update(users::table.find(id))
+                    .set(users::email_verified_at.eq(None::<NaiveDateTime>))
+                    .execute(conn)?;
+                super::email_verification::revoke(conn, id)?;
             }
             let user = diesel::update(users::table.find(id))
                 .set(changes)

@@ -7,7 +7,10 @@ use rocket_dyn_templates::Metadata;
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::email_verification::{self, Resend};
 use crate::domain::error::{AppError, AppResult};
+use crate::domain::outbox::Outbox;
 use crate::domain::User;
 use crate::mail::Mail;
 
@@ -33,6 +36,18 @@ pub struct PasswordResetMail {
 
 impl MailTemplate for PasswordResetMail {
     const NAME: &'static str = "password_reset";
+}
+
+/// `mail/*/verify_email`: the link that proves an address.
+#[derive(Serialize)]
+pub struct VerifyEmailMail {
+    pub name: String,
+    pub email: String,
+    pub link: String,
+}
+
+impl MailTemplate for VerifyEmailMail {
+    const NAME: &'static str = "verify_email";
 }
 
 /// What every mail template gets besides its own fields.
@@ -61,6 +76,38 @@ impl Composer<'_> {
                 link: self.link(&format!("/password/reset?token={token}")),
             },
         )
+    }
+
+    /// The mail with `user`'s link to verify their address.
+    pub fn verify_email(&self, user: &User, token: &str) -> AppResult<Mail> {
+        self.compose(
+            user.email.as_deref().unwrap_or_default(),
+            "Verify your email address",
+            VerifyEmailMail {
+                name: user.name.clone(),
+                email: user.email.clone().unwrap_or_default(),
+                link: self.link(&format!("/email/verify?token={token}")),
+            },
+        )
+    }
+
+    /// After an account got a new address: sends the link to verify it,
+    /// when this server sends mail. A failure is logged, not the caller's:
+    /// the account is saved, and its owner can ask again.
+    pub async fn verify_new_address(&self, db: &Db<'_>, outbox: &Outbox, user: &User) {
+        if !outbox.sends() || user.email.is_none() || user.email_verified_at.is_some() {
+            return;
+        }
+        let sent = email_verification::send(db, outbox, user, Resend::IfNone, |user, token| {
+            self.verify_email(user, token)
+        })
+        .await;
+        if let Err(error) = sent {
+            log::warn!(
+                "could not queue the verification mail of {}: {error}",
+                user.uid
+            );
+        }
     }
 
     /// `T`'s text and HTML templates rendered with `fields`, to `to`.

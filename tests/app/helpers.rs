@@ -4,7 +4,9 @@
 //! and typed helpers to drive it.
 
 use diesel::prelude::*;
-use portfolio::db::schema::{api_tokens, posts, sessions, users};
+use portfolio::db::schema::{
+    api_tokens, email_verifications, outbox, password_resets, posts, sessions, users,
+};
 use portfolio::db::{self, DbConnection};
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Cookie, Method, Status};
@@ -244,6 +246,7 @@ impl TestApp {
                 chrono::NaiveDateTime,
                 i32,
                 i32,
+                Option<chrono::NaiveDateTime>,
             )>(&mut conn)
             .unwrap()
             .into_iter()
@@ -282,6 +285,33 @@ impl TestApp {
                 .unwrap()
                 .into_iter()
                 .map(|row| format!("token {row:?}")),
+        );
+        rows.extend(
+            outbox::table
+                .select((outbox::id, outbox::recipient, outbox::subject))
+                .load::<(i32, String, String)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("mail {row:?}")),
+        );
+        rows.extend(
+            password_resets::table
+                .select((password_resets::user_id, password_resets::token_hash))
+                .load::<(i32, String)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("reset {row:?}")),
+        );
+        rows.extend(
+            email_verifications::table
+                .select((
+                    email_verifications::user_id,
+                    email_verifications::token_hash,
+                ))
+                .load::<(i32, String)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("verification {row:?}")),
         );
         rows
     }

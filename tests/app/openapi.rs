@@ -566,6 +566,24 @@ async fn every_operation_answers_its_documented_success_shape() {
     assert_eq!(me.status, Status::Ok);
     assert_eq!(me.body["email"], "grace@navy.mil");
 
+    // An address verified by the mailed link (sign-up sent one), and a
+    // new link asked for.
+    let resent = api
+        .post("/api/email-verifications", json!(null), Some(&grace))
+        .await;
+    assert_eq!(resent.status, Status::Accepted);
+    let verify = smtp.wait_for_mail("Verify your email address", 2).await;
+    let link = verify.last().unwrap().link("token=");
+    let verified = api
+        .post(
+            "/api/email-verifications/complete",
+            json!({"token": link.split("token=").nth(1).unwrap()}),
+            None,
+        )
+        .await;
+    assert_eq!(verified.status, Status::Ok);
+    assert_eq!(verified.body["email_verified"], true);
+
     let admin = app.create_admin("admin").await;
     let ada = app.create_user("ada").await;
     for n in 0..3 {
@@ -703,7 +721,7 @@ async fn every_operation_answers_its_documented_success_shape() {
         None,
     )
     .await;
-    let link = smtp.wait_for(1).await[0].link("token=");
+    let link = smtp.wait_for_mail("Set a new password", 1).await[0].link("token=");
     let token = link.split("token=").nth(1).unwrap();
     let reset = api
         .post(
@@ -1022,6 +1040,20 @@ async fn error_responses_match_the_documented_error_shape() {
         }
     }
     assert_eq!(last, Status::TooManyRequests);
+
+    // Email verification: nobody to send it to; a token that is no link.
+    let anonymous = api
+        .post("/api/email-verifications", json!(null), None)
+        .await;
+    assert_eq!(anonymous.status, Status::Unauthorized);
+    let no_link = api
+        .post(
+            "/api/email-verifications/complete",
+            json!({"token": "no-such-link"}),
+            None,
+        )
+        .await;
+    assert_eq!(no_link.status, Status::UnprocessableEntity);
 
     // Password resets: neither uid nor email; a token that is no link;
     // and on this server, which sends no mail, a 503.

@@ -148,11 +148,19 @@ impl SmtpServer {
         self.inbox.lock().unwrap().clone()
     }
 
-    /// Waits up to 15 s for `count` messages to have arrived.
-    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+    /// The messages that arrived with this subject.
+    pub fn with_subject(&self, subject: &str) -> Vec<Received> {
+        self.messages()
+            .into_iter()
+            .filter(|message| message.header("Subject") == subject)
+            .collect()
+    }
+
+    /// Waits up to 15 s for `count` messages with `subject` to have arrived.
+    pub async fn wait_for_mail(&self, subject: &str, count: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let messages = self.messages();
+            let messages = self.with_subject(subject);
             if messages.len() >= count {
                 return messages;
             }

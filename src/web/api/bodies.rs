@@ -21,6 +21,9 @@ pub struct UserBody {
     /// Only for the user themself and admins: absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<Option<String>>,
+    /// Whether the address is verified: shown with `email`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
     pub dob: Option<NaiveDate>,
     pub age: Option<u32>,
     pub role: Role,
@@ -36,6 +39,9 @@ impl UserBody {
             uid: user.uid.clone(),
             name: user.name.clone(),
             email: user.email_visible_to(viewer).then(|| user.email.clone()),
+            email_verified: user
+                .email_visible_to(viewer)
+                .then_some(user.email_verified_at.is_some()),
             dob: user.dob,
             age: user.age_on(Utc::now().date_naive()),
             role: user.role,
@@ -158,5 +164,17 @@ impl<T> Paginated<T> {
             prev,
             items: window.items,
         }
+    }
+}
+
+/// A short answer for a person: `{"message"}`.
+#[derive(Serialize)]
+pub struct Message {
+    message: &'static str,
+}
+
+impl Message {
+    pub fn new(message: &'static str) -> Self {
+        Message { message }
     }
 }

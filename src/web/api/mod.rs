@@ -4,6 +4,7 @@
 //! answers `{"error": {"status": N, "message": "...", "fields": {...}}}`.
 
 mod bodies;
+pub mod email_verifications;
 pub mod openapi;
 pub mod password_resets;
 pub mod posts;
@@ -19,7 +20,7 @@ use rocket::{Catcher, Request, Route};
 use crate::domain::error::AppError;
 use crate::web::error::StatusError;
 
-pub use bodies::{Paginated, PostBody, TrendingBody, TrendingPage, UserBody};
+pub use bodies::{Message, Paginated, PostBody, TrendingBody, TrendingPage, UserBody};
 
 /// A JSON request body. It must say it is JSON (`Content-Type:
 /// application/json`, else 415): Rocket's `Json` would parse any body, and a
@@ -63,6 +64,7 @@ pub fn routes() -> Vec<Route> {
         posts::routes(),
         session::routes(),
         password_resets::routes(),
+        email_verifications::routes(),
         tokens::routes(),
         openapi::routes(),
     ]

@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{body, JsonBody};
+use super::{body, JsonBody, Message};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::outbox::Outbox;
@@ -24,11 +24,6 @@ pub fn routes() -> Vec<Route> {
 struct Ask {
     uid: Option<String>,
     email: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct Message {
-    message: &'static str,
 }
 
 /// `POST /api/password-resets`: `{"email"}` or `{"uid"}`. Always 202 with
@@ -64,12 +59,7 @@ async fn ask(
         composer.password_reset(user, token)
     })
     .await?;
-    Ok((
-        Status::Accepted,
-        Json(Message {
-            message: password_reset::ASKED,
-        }),
-    ))
+    Ok((Status::Accepted, Json(Message::new(password_reset::ASKED))))
 }
 
 #[derive(Deserialize)]
@@ -87,7 +77,7 @@ struct Complete {
 async fn complete(db: Db<'_>, complete: JsonBody<Complete>) -> AppResult<Json<Message>> {
     let Complete { token, password } = body(complete)?;
     password_reset::complete(&db, &token, &password).await?;
-    Ok(Json(Message {
-        message: "the new password is set; log in with it",
-    }))
+    Ok(Json(Message::new(
+        "the new password is set; log in with it",
+    )))
 }

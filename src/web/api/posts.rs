@@ -12,7 +12,7 @@ use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
 use crate::domain::post::{PostDraft, PostFilter, PostPatch};
 use crate::domain::post_views::{self, TrendingBoard, ViewCounter};
-use crate::domain::posts::{self, ImageChange};
+use crate::domain::posts::{self, ImageChange, WritingRules};
 use crate::domain::search::{self, SearchQuery};
 use crate::domain::Post;
 use crate::domain::{CurrentUser, Viewer};
@@ -136,10 +136,11 @@ async fn create(
     db: Db<'_>,
     author: CurrentUser,
     uploads: &State<Uploads>,
+    rules: &State<WritingRules>,
     draft: JsonBody<PostDraft>,
 ) -> AppResult<Created<Json<PostBody>>> {
     let new = body(draft)?.validate()?;
-    let post = posts::create(&db, uploads, &author.user, new, None).await?;
+    let post = posts::create(&db, uploads, rules, &author.user, new, None).await?;
     Ok(Created::new(format!("/api/posts/{}", post.post.id)).body(Json(post.into())))
 }
 

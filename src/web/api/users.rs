@@ -10,9 +10,11 @@ use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
+use crate::domain::outbox::Outbox;
 use crate::domain::user::{SignUp, UserPatch};
 use crate::domain::{CurrentUser, Viewer};
 use crate::domain::{User, UserOrder};
+use crate::web::mail::Composer;
 use crate::web::paging::Paging;
 use crate::web::session_cookie;
 
@@ -23,8 +25,14 @@ pub fn routes() -> Vec<Route> {
 /// `POST /api/users`: sign up. 201 with the account and its `Location`;
 /// 409 if the uid or email is taken; 422 naming each invalid field.
 #[post("/users", data = "<form>")]
-async fn create(db: Db<'_>, form: JsonBody<SignUp>) -> AppResult<Created<Json<UserBody>>> {
+async fn create(
+    db: Db<'_>,
+    form: JsonBody<SignUp>,
+    outbox: &State<Outbox>,
+    composer: Composer<'_>,
+) -> AppResult<Created<Json<UserBody>>> {
     let user = accounts::sign_up(&db, &body(form)?).await?;
+    composer.verify_new_address(&db, outbox, &user).await;
     let view = UserBody::new(&user, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))
 }
@@ -68,8 +76,11 @@ async fn update(
     actor: CurrentUser,
     id: i32,
     patch: JsonBody<UserPatch>,
+    outbox: &State<Outbox>,
+    composer: Composer<'_>,
 ) -> AppResult<Json<UserBody>> {
     let user = accounts::update(&db, &actor, id, body(patch)?).await?;
+    composer.verify_new_address(&db, outbox, &user).await;
     Ok(Json(UserBody::new(&user, Some(&actor.user))))
 }
 

@@ -11,10 +11,12 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, FieldErrors};
+use crate::domain::outbox::Outbox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::user::SignUp;
 use crate::domain::{session, Viewer};
 use crate::web::csrf;
+use crate::web::mail::Composer;
 use crate::web::session_cookie;
 
 pub fn routes() -> Vec<Route> {
@@ -43,6 +45,8 @@ async fn sign_up(
     db: Db<'_>,
     form: CsrfForm<SignUpForm>,
     settings: &State<Settings>,
+    outbox: &State<Outbox>,
+    composer: Composer<'_>,
 ) -> PageResult {
     let input = SignUp {
         uid: form.uid.clone(),
@@ -67,6 +71,7 @@ async fn sign_up(
             return form_error(&layout, error, page);
         }
     };
+    composer.verify_new_address(&db, outbox, &user).await;
     session_cookie::set(layout.cookies, token, settings);
     csrf::rotate(layout.cookies);
     done(

@@ -456,6 +456,17 @@ pub struct ResetPasswordValues {
     pub token: String,
 }
 
+/// `auth/verify_email`: what the mailed link did.
+#[derive(Serialize, Default)]
+pub struct VerifyEmailPage {
+    /// The address now verified; `None`: the link did not work.
+    pub verified: Option<String>,
+}
+
+impl PageContext for VerifyEmailPage {
+    const TEMPLATE: &'static str = "auth/verify_email";
+}
+
 /// `admin/users`
 #[derive(Serialize)]
 pub struct AdminUsersPage {
@@ -582,6 +593,7 @@ mod tests {
             uid: uid.to_owned(),
             name: format!("Name of {uid}"),
             email: Some(format!("{uid}@example.com")),
+            email_verified: false,
             dob: Some("1990-01-02".to_owned()),
             age: Some(36),
             role: "user",
@@ -964,6 +976,35 @@ mod tests {
         assert_shows(&html, &["Hello Ada &amp; Co,", "token=abc"]);
         pages.rendered.insert("mail/text/password_reset");
         pages.rendered.insert("mail/html/password_reset");
+
+        let mail = crate::web::mail::MailContext {
+            site: "https://portfolio.test",
+            fields: crate::web::mail::VerifyEmailMail {
+                name: "Ada".to_owned(),
+                email: "ada@example.org".to_owned(),
+                link: "https://portfolio.test/email/verify?token=xyz".to_owned(),
+            },
+        };
+        let context = Context::from_serialize(&mail).unwrap();
+        for kind in ["text", "html"] {
+            let body = pages
+                .tera
+                .render(&format!("mail/{kind}/verify_email"), &context)
+                .unwrap();
+            assert_shows(&body, &["ada@example.org", "verify?token=xyz"]);
+        }
+        pages.rendered.insert("mail/text/verify_email");
+        pages.rendered.insert("mail/html/verify_email");
+
+        let html = pages.render(
+            LayoutContext::nobody(),
+            VerifyEmailPage {
+                verified: Some("ada@example.org".to_owned()),
+            },
+        );
+        assert_shows(&html, &["id=\"email-now-verified\"", "ada@example.org"]);
+        let html = pages.render(LayoutContext::nobody(), VerifyEmailPage::default());
+        assert_shows(&html, &["id=\"link-invalid\""]);
 
         // `api_docs` has its context worked out from the OpenAPI document
         // (its test is in `crate::web::api::openapi`); every other page

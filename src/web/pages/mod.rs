@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod contexts;
 pub mod csrf_form;
+pub mod email;
 pub mod home;
 pub mod password;
 pub mod posts;
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         home::routes(),
         auth::routes(),
         password::routes(),
+        email::routes(),
         users::routes(),
         posts::routes(),
         search::routes(),

@@ -10,13 +10,13 @@ use super::contexts::{
 };
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::presenters::PostCard;
-use super::{done, form_error, pager, Layout, PageResponse, PageResult, Paging};
+use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::{self, Uploads};
 use crate::domain::post::{PostDraft, PostFilter, PostPatch};
 use crate::domain::post_views::ViewCounter;
-use crate::domain::posts::{self, ImageChange};
+use crate::domain::posts::{self, ImageChange, WritingRules};
 use crate::domain::CurrentUser;
 use crate::domain::{Page, Post};
 
@@ -132,13 +132,24 @@ fn form_page(uploads: &Uploads, values: PostValues, post: Option<PostCard>) -> P
 
 /// `GET /posts/new`
 #[get("/posts/new")]
-fn new_form(_author: CurrentUser, layout: Layout<'_>, uploads: &State<Uploads>) -> PageResponse {
+fn new_form(
+    author: CurrentUser,
+    layout: Layout<'_>,
+    uploads: &State<Uploads>,
+    rules: &State<WritingRules>,
+) -> PageResult {
+    if rules.check(&author.user).is_err() {
+        // To the profile, which says why and offers the link again.
+        return refused(format!("/users/{}", author.user.id), posts::VERIFY_FIRST);
+    }
     let values = PostValues {
         title: String::new(),
         content: String::new(),
         published: true,
     };
-    PageResponse::Page(layout.render(form_page(uploads, values, None)))
+    Ok(PageResponse::Page(
+        layout.render(form_page(uploads, values, None)),
+    ))
 }
 
 /// `POST /posts/new`
@@ -148,8 +159,12 @@ async fn create(
     layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
+    rules: &State<WritingRules>,
     form: CsrfForm<PostForm<'_>>,
 ) -> PageResult {
+    if rules.check(&author.user).is_err() {
+        return refused(format!("/users/{}", author.user.id), posts::VERIFY_FIRST);
+    }
     let draft = PostDraft {
         title: form.title.clone(),
         content: form.content.clone(),
@@ -159,7 +174,7 @@ async fn create(
         Ok(checked) => checked,
         Err(error) => return form_error(&layout, error, form_page(uploads, form.values(), None)),
     };
-    let item = posts::create(&db, uploads, &author.user, new, image).await?;
+    let item = posts::create(&db, uploads, rules, &author.user, new, image).await?;
     let message = if item.post.published {
         "Post published."
     } else {

@@ -88,6 +88,8 @@ pub struct UserCard {
     pub uid: String,
     pub name: String,
     pub email: Option<String>,
+    /// Whether `email` (when shown) is verified.
+    pub email_verified: bool,
     pub dob: Option<String>,
     pub age: Option<u32>,
     pub role: &'static str,
@@ -106,6 +108,7 @@ impl UserCard {
             } else {
                 None
             },
+            email_verified: user.email_verified_at.is_some(),
             dob: user.dob.map(|dob| dob.to_string()),
             age: user.age_on(Utc::now().date_naive()),
             role: user.role.as_str(),

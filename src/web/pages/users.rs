@@ -14,11 +14,13 @@ use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
+use crate::domain::outbox::Outbox;
 use crate::domain::post::PostFilter;
 use crate::domain::user::UserPatch;
 use crate::domain::CurrentUser;
 use crate::domain::{Page, Post, User, UserOrder};
 use crate::web::csrf;
+use crate::web::mail::Composer;
 use crate::web::session_cookie;
 
 pub fn routes() -> Vec<Route> {
@@ -141,6 +143,8 @@ async fn edit(
     db: Db<'_>,
     id: i32,
     form: CsrfForm<ProfileForm>,
+    outbox: &State<Outbox>,
+    composer: Composer<'_>,
 ) -> PageResult {
     let user = manageable(&db, &actor, id).await?;
     let patch = UserPatch {
@@ -150,7 +154,10 @@ async fn edit(
         ..UserPatch::default()
     };
     match accounts::update(&db, &actor, id, patch).await {
-        Ok(_) => done(format!("/users/{id}"), "Profile saved."),
+        Ok(saved) => {
+            composer.verify_new_address(&db, outbox, &saved).await;
+            done(format!("/users/{id}"), "Profile saved.")
+        }
         Err(error) => {
             let form = form.into_inner();
             let values = ProfileValues {
