@@ -124,7 +124,7 @@ define_cases() {
     add_case posts             "GET /posts?<paging..>"       "/posts"
     add_case posts_p51         "GET /posts?<paging..>"       "/posts?page=$posts_p"
     add_case posts_deep        "GET /posts?<paging..>"       "/posts?after=$posts_cursor"
-    add_case signup            "GET /signup"                 "/signup"
+    add_case signup            "GET /signup?<invite>"        "/signup"
     add_case forgot_password   "GET /password/forgot"        "/password/forgot"
     add_case reset_password    "GET /password/reset?<token>" "/password/reset?token=no-such-link"
     add_case verify_email      "GET /email/verify?<token>"   "/email/verify?token=no-such-link"

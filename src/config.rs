@@ -103,6 +103,19 @@ impl std::fmt::Debug for SmtpUrl {
     }
 }
 
+/// Who may sign up (`registration`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Only with a valid invite, made by an admin.
+    Invite,
+    /// Nobody: admins create accounts (API, CLI).
+    Closed,
+}
+
 /// portfolio's own settings (Rocket reads its own from the same figment).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -156,6 +169,10 @@ pub struct Settings {
     /// request's `Host`, which a client chooses).
     #[serde(default)]
     pub public_url: Option<String>,
+    /// Who may sign up: anyone (`open`), people with an admin's invite
+    /// (`invite`), or nobody (`closed`: admins create accounts).
+    #[serde(default)]
+    pub registration: Registration,
     /// Only accounts with a verified email address may write posts (the
     /// pages say why and offer to send the link again).
     #[serde(default)]

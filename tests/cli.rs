@@ -87,6 +87,7 @@ fn every_subcommand_has_help() {
         vec!["user", "create", "--help"],
         vec!["user", "set-password", "--help"],
         vec!["user", "reset-link", "--help"],
+        vec!["invite", "create", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["healthcheck", "--help"],
@@ -267,6 +268,30 @@ fn user_reset_link_prints_a_one_time_link_on_the_public_url() {
     assert!(s
         .fails(&["user", "reset-link", "nobody"], "")
         .contains("no user nobody"));
+}
+
+#[test]
+fn invite_create_prints_a_one_time_sign_up_link() {
+    use portfolio::db::schema::invites;
+    let s = setup();
+    s.ok(&["db", "migrate"], "");
+    let out = s.ok(&["invite", "create", "--days", "3"], "");
+    let line = out
+        .lines()
+        .find(|line| line.starts_with("/signup?invite="))
+        .unwrap_or_else(|| panic!("no link in {out}"));
+    let token = line.trim_start_matches("/signup?invite=");
+    let stored: Vec<(String, Option<i32>)> = invites::table
+        .select((invites::token_hash, invites::created_by))
+        .load(&mut s.conn())
+        .unwrap();
+    assert_eq!(
+        stored,
+        [(portfolio::domain::secret::sha256_hex(token), None)]
+    );
+    assert!(s
+        .fails(&["invite", "create", "--days", "0"], "")
+        .contains("days"));
 }
 
 #[test]

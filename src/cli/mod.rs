@@ -37,6 +37,9 @@ pub enum Command {
     /// Create accounts and set passwords.
     #[command(subcommand)]
     User(UserCommand),
+    /// Make invitations to sign up (for `registration = "invite"`).
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// Write a consistent copy of the database to FILE, while the server keeps serving.
     Backup {
         /// Where to write the copy (must not exist yet).
@@ -101,6 +104,16 @@ pub enum UserCommand {
     ResetLink {
         /// The account's user name.
         uid: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Print a link with which one person can sign up.
+    Create {
+        /// How many days the link works (1 to 90).
+        #[arg(long, default_value_t = crate::domain::invite::DEFAULT_DAYS)]
+        days: u32,
     },
 }
 
@@ -177,6 +190,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
         Command::User(UserCommand::ResetLink { uid }) => {
             user::reset_link(&figment, &url, &uid, out)
         }
+        Command::Invite(InviteCommand::Create { days }) => user::invite(&figment, &url, days, out),
         Command::Backup { file } => backup::backup(&url, &file, out),
         Command::Restore { file } => backup::restore(&url, &file, out),
         Command::Healthcheck => healthcheck::healthcheck(&figment, out),

@@ -29,6 +29,8 @@ pub fn create(
         email,
         password: raw,
         dob: None,
+        // Whoever runs the command administers the server: no invite.
+        invite: None,
     };
     let mut new = form.validate()?;
     if admin {
@@ -83,7 +85,44 @@ pub fn reset_link(
     let user = User::find_by_uid(&mut conn, uid)?
         .ok_or_else(|| Failure::refused(format!("there is no user {uid}")))?;
     let token = crate::domain::password_reset::issue(&mut conn, user.id)?;
-    let path = format!("/password/reset?token={token}");
+    print_link(&settings, &format!("/password/reset?token={token}"), out)?;
+    writeln!(
+        out,
+        "The link works once, for an hour, for {}; a newer one replaces it.",
+        user.uid
+    )?;
+    Ok(())
+}
+
+/// `invite create --days N`: a link with which one person can sign up.
+pub fn invite(
+    figment: &rocket::figment::Figment,
+    url: &str,
+    days: u32,
+    out: &mut dyn Write,
+) -> Outcome {
+    let settings = crate::config::Settings::from_figment(figment)?;
+    let (mut conn, _claim) = open_existing(url)?;
+    let (made, token) = crate::domain::invite::create(&mut conn, None, days)?;
+    print_link(&settings, &crate::domain::invite::path(&token), out)?;
+    writeln!(
+        out,
+        "Invite {} works for one sign-up until {} UTC.",
+        made.id,
+        made.expires_at.format("%Y-%m-%d %H:%M")
+    )?;
+    if settings.registration != crate::config::Registration::Invite {
+        writeln!(
+            out,
+            "(registration is not \"invite\" now: the site does not ask for it)"
+        )?;
+    }
+    Ok(())
+}
+
+/// Prints the link to `path` on the site's `public_url`, or the path and
+/// how to complete it.
+fn print_link(settings: &crate::config::Settings, path: &str, out: &mut dyn Write) -> Outcome {
     match settings.public_url.as_deref() {
         Some(site) => writeln!(out, "{}{path}", site.trim_end_matches('/'))?,
         None => writeln!(
@@ -91,10 +130,5 @@ pub fn reset_link(
             "{path}\n(set public_url to print the whole address; until then, put the site's address in front)"
         )?,
     }
-    writeln!(
-        out,
-        "The link works once, for an hour, for {}; a newer one replaces it.",
-        user.uid
-    )?;
     Ok(())
 }

@@ -45,6 +45,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    invites (id) {
+        id -> Integer,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        expires_at -> Timestamp,
+        used_by -> Nullable<Integer>,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Integer,
         recipient -> Text,
@@ -117,6 +129,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     email_verifications,
+    invites,
     outbox,
     password_resets,
     post_daily_views,

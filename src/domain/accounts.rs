@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
+use crate::domain::invite::{self, Admission};
 use crate::domain::throttle::{self, LoginThrottle};
 use crate::domain::user::{SignUp, UserPatch};
 use crate::domain::{password, session, CurrentUser};
@@ -22,10 +23,14 @@ async fn validated_with_hash(form: &SignUp) -> AppResult<(NewUser, String)> {
     Ok((new, hash))
 }
 
-/// Creates an account from a sign-up form.
-pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
-    let (new, hash) = validated_with_hash(form).await?;
-    db.write(move |conn| User::create(conn, &new, &hash)).await
+/// Creates an account from a sign-up form, if `admission` lets it in
+/// (see [`invite::admit`]): refused before the password is hashed, and
+/// checked again, with the invite spent, in the transaction that creates
+/// the account.
+pub async fn sign_up(db: &Db<'_>, form: &SignUp, admission: Admission) -> AppResult<User> {
+    let (new, hash) = admitted_with_hash(db, form, &admission).await?;
+    db.write(move |conn| create_admitted(conn, &admission, &new, &hash))
+        .await
 }
 
 /// Creates an account and logs it in, in one transaction: either both
@@ -33,17 +38,48 @@ pub async fn sign_up(db: &Db<'_>, form: &SignUp) -> AppResult<User> {
 pub async fn sign_up_and_log_in(
     db: &Db<'_>,
     form: &SignUp,
+    admission: Admission,
     session_days: u32,
 ) -> AppResult<(User, String)> {
-    let (new, hash) = validated_with_hash(form).await?;
+    let (new, hash) = admitted_with_hash(db, form, &admission).await?;
     db.write(move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let user = User::create(conn, &new, &hash)?;
+            let user = create_admitted(conn, &admission, &new, &hash)?;
             let token = session::start(conn, user.id, session_days)?;
             Ok((user, token))
         })
     })
     .await
+}
+
+/// The admission checked (a read), then the form validated and its
+/// password hashed (off the async workers).
+async fn admitted_with_hash(
+    db: &Db<'_>,
+    form: &SignUp,
+    admission: &Admission,
+) -> AppResult<(NewUser, String)> {
+    let check = admission.clone();
+    db.read(move |conn| invite::admit(conn, &check)).await?;
+    validated_with_hash(form).await
+}
+
+/// Creates the account if `admission` still lets it in, spending its
+/// invite, in one transaction.
+pub fn create_admitted(
+    conn: &mut crate::db::DbConnection,
+    admission: &Admission,
+    new: &NewUser,
+    hash: &str,
+) -> AppResult<User> {
+    crate::db::write_transaction(conn, |conn| {
+        let invite = invite::admit(conn, admission)?;
+        let user = User::create(conn, new, hash)?;
+        if let Some(id) = invite {
+            invite::spend(conn, id, user.id)?;
+        }
+        Ok(user)
+    })
 }
 
 /// Checks a uid and password; on success starts a session and returns the

@@ -12,6 +12,7 @@ pub mod email_verification;
 pub mod error;
 pub mod fields;
 pub mod images;
+pub mod invite;
 pub mod markdown;
 pub mod outbox;
 pub mod page;

@@ -68,6 +68,9 @@ pub struct SignUp {
     pub password: String,
     #[serde(default)]
     pub dob: Option<String>,
+    /// The invite's token, when the site takes new accounts by invitation.
+    #[serde(default)]
+    pub invite: Option<String>,
 }
 
 /// A valid new account (its password not yet hashed).

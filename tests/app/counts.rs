@@ -67,6 +67,7 @@ fn make_user(conn: &mut DbConnection, n: u32) -> User {
         email: None,
         password: "a long enough password".into(),
         dob: None,
+        invite: None,
     };
     let new: NewUser = signup.validate().unwrap();
     // A real hash is slow and beside the point: any argon2id string passes.

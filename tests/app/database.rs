@@ -660,6 +660,7 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         email: None,
         password: "a long enough password".into(),
         dob: None,
+        invite: None,
     }
     .validate()
     .unwrap();

@@ -22,6 +22,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod posts;
+mod registration;
 mod search;
 mod sessions;
 mod tokens;

@@ -702,6 +702,19 @@ async fn every_operation_answers_its_documented_success_shape() {
         .await;
     assert_eq!(deleted.status, Status::NoContent);
 
+    // Invites: made, listed, withdrawn.
+    let invite = api
+        .post("/api/invites", json!({"days": 3}), Some(&admin))
+        .await;
+    assert_eq!(invite.status, Status::Created);
+    assert!(invite.body["token"].is_string());
+    let invites = api.get("/api/invites", Some(&admin)).await;
+    assert_eq!(invites.status, Status::Ok);
+    let withdrawn = api
+        .delete(&format!("/api/invites/{}", invite.body["id"]), Some(&admin))
+        .await;
+    assert_eq!(withdrawn.status, Status::NoContent);
+
     // A forgotten password, reset by the mailed link.
     let asked = api
         .post("/api/password-resets", json!({"uid": "ada"}), None)
@@ -1040,6 +1053,18 @@ async fn error_responses_match_the_documented_error_shape() {
         }
     }
     assert_eq!(last, Status::TooManyRequests);
+
+    // Invites: not an admin, too long, nothing to withdraw.
+    let not_admin = api.post("/api/invites", json!({}), Some(&ada)).await;
+    assert_eq!(not_admin.status, Status::Forbidden);
+    let too_long = api
+        .post("/api/invites", json!({"days": 365}), Some(&admin))
+        .await;
+    assert_eq!(too_long.status, Status::UnprocessableEntity);
+    let listing = api.get("/api/invites", None).await;
+    assert_eq!(listing.status, Status::Unauthorized);
+    let nothing = api.delete("/api/invites/999", Some(&admin)).await;
+    assert_eq!(nothing.status, Status::NotFound);
 
     // Email verification: nobody to send it to; a token that is no link.
     let anonymous = api

@@ -5,6 +5,7 @@
 
 mod bodies;
 pub mod email_verifications;
+pub mod invites;
 pub mod openapi;
 pub mod password_resets;
 pub mod posts;
@@ -65,6 +66,7 @@ pub fn routes() -> Vec<Route> {
         session::routes(),
         password_resets::routes(),
         email_verifications::routes(),
+        invites::routes(),
         tokens::routes(),
         openapi::routes(),
     ]

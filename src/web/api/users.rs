@@ -6,10 +6,12 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
 
 use super::{body, JsonBody, Paginated, UserBody};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
+use crate::domain::invite::Admission;
 use crate::domain::outbox::Outbox;
 use crate::domain::user::{SignUp, UserPatch};
 use crate::domain::{CurrentUser, Viewer};
@@ -27,11 +29,19 @@ pub fn routes() -> Vec<Route> {
 #[post("/users", data = "<form>")]
 async fn create(
     db: Db<'_>,
+    viewer: Viewer,
     form: JsonBody<SignUp>,
+    settings: &State<Settings>,
     outbox: &State<Outbox>,
     composer: Composer<'_>,
 ) -> AppResult<Created<Json<UserBody>>> {
-    let user = accounts::sign_up(&db, &body(form)?).await?;
+    let form = body(form)?;
+    let admission = Admission {
+        mode: settings.registration,
+        invite: form.invite.clone(),
+        by_admin: viewer.user().is_some_and(User::is_admin),
+    };
+    let user = accounts::sign_up(&db, &form, admission).await?;
     composer.verify_new_address(&db, outbox, &user).await;
     let view = UserBody::new(&user, Some(&user));
     Ok(Created::new(format!("/api/users/{}", user.id)).body(Json(view)))

@@ -1,21 +1,23 @@
 //! The admin's users table: change a role, delete an account.
 
 use rocket::http::uri::Origin;
-use rocket::{get, post, routes, FromForm, Route};
+use rocket::{get, post, routes, FromForm, Route, State};
 
-use super::contexts::AdminUsersPage;
-use super::csrf_form::CsrfForm;
-use super::presenters::UserCard;
+use super::contexts::{AdminInvitesPage, AdminUsersPage, InviteRow};
+use super::csrf_form::{Confirmation, CsrfForm};
+use super::presenters::{when, UserCard};
 use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
+use crate::config::{Registration, Settings};
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
+use crate::domain::invite;
 use crate::domain::user::UserPatch;
 use crate::domain::CurrentUser;
 use crate::domain::{User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
-    routes![users, change_role]
+    routes![users, change_role, invites, make_invite, withdraw_invite]
 }
 
 fn require_admin(actor: &CurrentUser) -> AppResult<()> {
@@ -79,4 +81,73 @@ async fn change_role(
         }
         Err(error) => Err(error),
     }
+}
+
+/// `GET /admin/invites`
+#[get("/admin/invites")]
+async fn invites(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    settings: &State<Settings>,
+) -> PageResult {
+    let invites = invite::list(&db, &actor.user).await?;
+    let rows = invites
+        .iter()
+        .map(|invite| InviteRow {
+            id: invite.id,
+            created: when(invite.created_at),
+            expires: when(invite.expires_at),
+            used_by: invite.used_by,
+            open: invite.is_open(),
+        })
+        .collect();
+    Ok(PageResponse::Page(layout.render(AdminInvitesPage {
+        invites: rows,
+        invite_only: settings.registration == Registration::Invite,
+        default_days: invite::DEFAULT_DAYS,
+        max_days: invite::MAX_DAYS,
+    })))
+}
+
+#[derive(FromForm)]
+pub struct InviteForm {
+    days: u32,
+}
+
+/// `POST /admin/invites`: makes one and shows its link, this once.
+#[post("/admin/invites", data = "<form>")]
+async fn make_invite(
+    actor: CurrentUser,
+    db: Db<'_>,
+    settings: &State<Settings>,
+    form: CsrfForm<InviteForm>,
+) -> PageResult {
+    match invite::make(&db, &actor.user, form.days).await {
+        Ok((_, token)) => {
+            let site = settings.public_url.as_deref().unwrap_or("");
+            let link = format!("{}{}", site.trim_end_matches('/'), invite::path(&token));
+            done(
+                "/admin/invites",
+                format!("Invite made. Send this link (it is shown only now): {link}"),
+            )
+        }
+        Err(AppError::Validation { fields, .. }) => refused(
+            "/admin/invites",
+            fields.values().next().cloned().unwrap_or_default(),
+        ),
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /admin/invites/<id>/delete`: withdraws an unused invite.
+#[post("/admin/invites/<id>/delete", data = "<_confirmed>")]
+async fn withdraw_invite(
+    actor: CurrentUser,
+    db: Db<'_>,
+    id: i32,
+    _confirmed: CsrfForm<Confirmation>,
+) -> PageResult {
+    invite::withdraw(&db, &actor.user, id).await?;
+    done("/admin/invites", "Invite withdrawn.")
 }

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, FieldErrors};
+use crate::domain::invite::Admission;
 use crate::domain::outbox::Outbox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::user::SignUp;
@@ -30,12 +31,25 @@ pub struct SignUpForm {
     email: String,
     dob: String,
     password: String,
+    invite: Option<String>,
 }
 
-/// `GET /signup`
-#[get("/signup")]
-fn sign_up_form(layout: Layout<'_>) -> PageResponse {
-    PageResponse::Page(layout.render(SignUpPage::default()))
+/// `GET /signup?invite`: the form (with the invite from the link), or
+/// why there is none.
+#[get("/signup?<invite>")]
+fn sign_up_form(
+    layout: Layout<'_>,
+    settings: &State<Settings>,
+    invite: Option<String>,
+) -> PageResponse {
+    let values = SignUpValues {
+        invite: invite.unwrap_or_default(),
+        ..SignUpValues::default()
+    };
+    PageResponse::Page(layout.render(SignUpPage {
+        form: FormState::new(values),
+        registration: settings.registration,
+    }))
 }
 
 /// `POST /signup`: creates the account and logs it in.
@@ -54,9 +68,16 @@ async fn sign_up(
         email: Some(form.email.clone()),
         password: form.password.clone(),
         dob: Some(form.dob.clone()),
+        invite: form.invite.clone(),
     };
-    let (user, token) = match accounts::sign_up_and_log_in(&db, &input, settings.session_days).await
-    {
+    let admission = Admission {
+        mode: settings.registration,
+        invite: form.invite.clone(),
+        by_admin: false,
+    };
+    let signed_up =
+        accounts::sign_up_and_log_in(&db, &input, admission, settings.session_days).await;
+    let (user, token) = match signed_up {
         Ok(signed_up) => signed_up,
         Err(error) => {
             let values = SignUpValues {
@@ -64,9 +85,19 @@ async fn sign_up(
                 name: form.name.clone(),
                 email: form.email.clone(),
                 dob: form.dob.clone(),
+                invite: form.invite.clone().unwrap_or_default(),
             };
             let page = SignUpPage {
                 form: FormState::new(values),
+                registration: settings.registration,
+            };
+            // Turned away (invite only, closed): said on the form.
+            let error = match error {
+                AppError::Forbidden(message) => AppError::Validation {
+                    message: message.to_owned(),
+                    fields: FieldErrors::new(),
+                },
+                other => other,
             };
             return form_error(&layout, error, page);
         }

@@ -354,6 +354,8 @@ pub struct TokenValues {
 pub struct SignUpPage {
     #[serde(flatten)]
     pub form: FormState<SignUpValues>,
+    /// Who may sign up: the page says so, and asks for the invite.
+    pub registration: crate::config::Registration,
 }
 
 impl PageContext for SignUpPage {
@@ -375,6 +377,8 @@ pub struct SignUpValues {
     pub name: String,
     pub email: String,
     pub dob: String,
+    /// The invite's token, from the link (`?invite=`).
+    pub invite: String,
 }
 
 /// `auth/login`
@@ -476,6 +480,31 @@ pub struct AdminUsersPage {
 
 impl PageContext for AdminUsersPage {
     const TEMPLATE: &'static str = "admin/users";
+}
+
+/// `admin/invites`: invitations to sign up, and the form that makes one.
+#[derive(Serialize)]
+pub struct AdminInvitesPage {
+    pub invites: Vec<InviteRow>,
+    /// The site takes new accounts by invitation (else invites do nothing).
+    pub invite_only: bool,
+    pub default_days: u32,
+    pub max_days: u32,
+}
+
+impl PageContext for AdminInvitesPage {
+    const TEMPLATE: &'static str = "admin/invites";
+}
+
+/// One invite in the admin's table.
+#[derive(Serialize)]
+pub struct InviteRow {
+    pub id: i32,
+    pub created: String,
+    pub expires: String,
+    /// Who used it (a user id), when it is used.
+    pub used_by: Option<i32>,
+    pub open: bool,
 }
 
 /// `error`
@@ -878,6 +907,20 @@ mod tests {
             .insert("uid".to_owned(), "is taken".to_owned());
         let html = pages.render(LayoutContext::nobody(), form);
         assert_shows(&html, &["value=\"new_one\"", "User name is taken"]);
+        let mut form = SignUpPage {
+            registration: crate::config::Registration::Invite,
+            ..SignUpPage::default()
+        };
+        form.form.values.invite = "inv-ite".to_owned();
+        let html = pages.render(LayoutContext::nobody(), form);
+        assert_shows(&html, &["id=\"invite-only\"", "value=\"inv-ite\""]);
+        let closed = SignUpPage {
+            registration: crate::config::Registration::Closed,
+            ..SignUpPage::default()
+        };
+        let html = pages.render(LayoutContext::nobody(), closed);
+        assert_shows(&html, &["id=\"registration-closed\""]);
+        assert!(!html.contains("action=\"/signup\""));
 
         let mut form = LogInPage {
             form: FormState::new(LogInValues {
@@ -893,6 +936,40 @@ mod tests {
                 "name=\"next\" value=\"&#x2F;tokens\"",
                 "value=\"ada\"",
                 "Wrong user name or password.",
+            ],
+        );
+
+        let html = pages.render(
+            admin(),
+            AdminInvitesPage {
+                invites: vec![
+                    InviteRow {
+                        id: 4,
+                        created: "2026-12-04 10:00 UTC".to_owned(),
+                        expires: "2026-12-11 10:00 UTC".to_owned(),
+                        used_by: None,
+                        open: true,
+                    },
+                    InviteRow {
+                        id: 3,
+                        created: "2026-12-01 10:00 UTC".to_owned(),
+                        expires: "2026-12-08 10:00 UTC".to_owned(),
+                        used_by: Some(9),
+                        open: false,
+                    },
+                ],
+                invite_only: true,
+                default_days: 7,
+                max_days: 90,
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "id=\"invite-4\"",
+                "action=\"/admin/invites/4/delete\"",
+                "href=\"/users/9\"",
+                "action=\"/admin/invites\"",
             ],
         );
 

@@ -12,7 +12,7 @@ use crate::domain::{PostWithAuthor, User};
 
 /// `2026-12-04 09:30 UTC`. Written out by hand: chrono's `format` parses
 /// its pattern again on every call, and a listing formats two dates a post.
-fn when(time: NaiveDateTime) -> String {
+pub fn when(time: NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",
