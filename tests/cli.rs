@@ -88,6 +88,7 @@ fn every_subcommand_has_help() {
         vec!["user", "set-password", "--help"],
         vec!["user", "reset-link", "--help"],
         vec!["invite", "create", "--help"],
+        vec!["user", "reset-2fa", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
         vec!["healthcheck", "--help"],
@@ -292,6 +293,38 @@ fn invite_create_prints_a_one_time_sign_up_link() {
     assert!(s
         .fails(&["invite", "create", "--days", "0"], "")
         .contains("days"));
+}
+
+#[test]
+fn user_reset_2fa_turns_two_factor_login_off() {
+    use portfolio::db::schema::{recovery_codes, two_factor};
+    let s = setup();
+    s.ok(
+        &["user", "create", "--uid", "morpheus", "--name", "Morpheus"],
+        "first password\n",
+    );
+    let user = portfolio::domain::User::find_by_uid(&mut s.conn(), "morpheus")
+        .unwrap()
+        .unwrap();
+    let enrollment = portfolio::domain::two_factor::begin(&mut s.conn(), &user).unwrap();
+    let time = portfolio::domain::two_factor::clock();
+    let code = portfolio::domain::two_factor::code_at(&enrollment.secret, time).unwrap();
+    portfolio::domain::two_factor::confirm(&mut s.conn(), &user, &code, time).unwrap();
+    assert!(portfolio::domain::two_factor::is_enabled(&mut s.conn(), user.id).unwrap());
+
+    assert!(s
+        .ok(&["user", "reset-2fa", "Morpheus"], "")
+        .contains("turned two-factor login off"));
+    assert!(!portfolio::domain::two_factor::is_enabled(&mut s.conn(), user.id).unwrap());
+    let left: i64 = two_factor::table.count().get_result(&mut s.conn()).unwrap();
+    let codes: i64 = recovery_codes::table
+        .count()
+        .get_result(&mut s.conn())
+        .unwrap();
+    assert_eq!((left, codes), (0, 0));
+    assert!(s
+        .ok(&["user", "reset-2fa", "morpheus"], "")
+        .contains("nothing changed"));
 }
 
 #[test]

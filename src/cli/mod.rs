@@ -105,6 +105,12 @@ pub enum UserCommand {
         /// The account's user name.
         uid: String,
     },
+    /// Turn two-factor login off for an account whose owner lost the phone and the recovery codes.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The account's user name.
+        uid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +193,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             admin,
         }) => user::create(&url, uid, name, email, admin, out),
         Command::User(UserCommand::SetPassword { uid }) => user::set_password(&url, &uid, out),
+        Command::User(UserCommand::Reset2fa { uid }) => user::reset_two_factor(&url, &uid, out),
         Command::User(UserCommand::ResetLink { uid }) => {
             user::reset_link(&figment, &url, &uid, out)
         }

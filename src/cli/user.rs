@@ -132,3 +132,21 @@ fn print_link(settings: &crate::config::Settings, path: &str, out: &mut dyn Writ
     }
     Ok(())
 }
+
+/// `user reset-2fa UID`: two-factor login off, its recovery codes and
+/// half-done logins gone; the password stays.
+pub fn reset_two_factor(url: &str, uid: &str, out: &mut dyn Write) -> Outcome {
+    let (mut conn, _claim) = open_existing(url)?;
+    let user = User::find_by_uid(&mut conn, uid)?
+        .ok_or_else(|| Failure::refused(format!("there is no user {uid}")))?;
+    let was_on = crate::domain::two_factor::is_enabled(&mut conn, user.id)?;
+    crate::db::write_transaction(&mut conn, |conn| {
+        crate::domain::two_factor::remove(conn, user.id)
+    })?;
+    if was_on {
+        writeln!(out, "turned two-factor login off for {}", user.uid)?;
+    } else {
+        writeln!(out, "{} had no two-factor login; nothing changed", user.uid)?;
+    }
+    Ok(())
+}

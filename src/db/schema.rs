@@ -57,6 +57,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_challenges (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Integer,
         recipient -> Text,
@@ -76,6 +85,25 @@ diesel::table! {
         user_id -> Integer,
         token_hash -> Text,
         expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    two_factor (user_id) {
+        user_id -> Integer,
+        secret -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_step -> BigInt,
         created_at -> Timestamp,
     }
 }
@@ -130,12 +158,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     email_verifications,
     invites,
+    login_challenges,
     outbox,
     password_resets,
     post_daily_views,
     post_totals,
     posts,
+    recovery_codes,
     sessions,
+    two_factor,
     user_totals,
     users
 );

@@ -13,7 +13,7 @@ use crate::domain::images::Uploads;
 use crate::domain::invite::{self, Admission};
 use crate::domain::throttle::{self, LoginThrottle};
 use crate::domain::user::{SignUp, UserPatch};
-use crate::domain::{password, session, CurrentUser};
+use crate::domain::{password, session, two_factor, CurrentUser};
 use crate::domain::{NewUser, User};
 
 /// A valid sign-up with its password hashed (off the async workers).
@@ -119,6 +119,27 @@ pub async fn log_in(
     match user {
         Some(user) if verified => {
             let user_id = user.id;
+            // With two-factor login, a right password earns a challenge,
+            // not a session: the code comes next.
+            let second = db
+                .write(move |conn| {
+                    if two_factor::is_enabled(conn, user_id)? {
+                        return two_factor::challenge(conn, user_id).map(Some);
+                    }
+                    Ok(None)
+                })
+                .await;
+            match second {
+                Ok(Some(challenge)) => {
+                    attempt.succeeded();
+                    return Err(AppError::SecondFactorRequired(challenge));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    attempt.undecided();
+                    return Err(error);
+                }
+            }
             match db
                 .write(move |conn| session::start(conn, user_id, session_days))
                 .await
@@ -136,6 +157,72 @@ pub async fn log_in(
         // Dropped without success: the attempt counts as a failure.
         _ => Err(AppError::Unauthorized("wrong user name or password")),
     }
+}
+
+/// Why the second step of a login cannot go on: its challenge is unknown,
+/// spent or older than `two_factor::CHALLENGE_MINUTES`.
+pub const LOGIN_EXPIRED: &str = "this login has expired: start again with your password";
+
+/// The second step of a login with two-factor login: the challenge from
+/// the first step and a code from the app (or a recovery code). Wrong
+/// codes count against the account and the address like wrong passwords.
+/// On success the challenge is spent and a session starts.
+pub async fn log_in_with_code(
+    db: &Db<'_>,
+    throttle: &LoginThrottle,
+    client: Option<IpAddr>,
+    challenge: &str,
+    code: &str,
+    session_days: u32,
+) -> AppResult<(User, String)> {
+    let lookup = challenge.to_owned();
+    let user = db
+        .read(move |conn| two_factor::challenged(conn, &lookup))
+        .await?
+        .ok_or(AppError::Unauthorized(LOGIN_EXPIRED))?;
+    let attempt = throttle
+        .begin(throttle::keys(&user.uid, client))
+        .await
+        .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
+    let (who, challenge, code) = (user.clone(), challenge.to_owned(), code.to_owned());
+    let outcome = db
+        .write(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                if !two_factor::check(conn, &who, &code, two_factor::clock())? {
+                    return Ok(None);
+                }
+                if !two_factor::spend_challenge(conn, &challenge, who.id)? {
+                    return Err(AppError::Unauthorized(LOGIN_EXPIRED));
+                }
+                session::start(conn, who.id, session_days).map(Some)
+            })
+        })
+        .await;
+    match outcome {
+        Ok(Some(token)) => {
+            attempt.succeeded();
+            Ok((user, token))
+        }
+        // Dropped without success: the attempt counts as a failure.
+        Ok(None) => Err(AppError::Unauthorized("that code is not right")),
+        Err(error @ AppError::Unauthorized(_)) => Err(error),
+        Err(error) => {
+            attempt.undecided();
+            Err(error)
+        }
+    }
+}
+
+/// Turns two-factor login off for `user`, given their password and a code
+/// (or a recovery code): both, so neither a stolen session nor a stolen
+/// phone alone can do it.
+pub async fn two_factor_off(db: &Db<'_>, user: &User, password: &str, code: &str) -> AppResult<()> {
+    if !password::verify(password.to_owned(), Some(user.password_hash.clone())).await? {
+        return Err(AppError::invalid_field("password", "is not correct"));
+    }
+    let (who, code) = (user.clone(), code.to_owned());
+    db.write(move |conn| two_factor::disable(conn, &who, &code, two_factor::clock()))
+        .await
 }
 
 /// Applies `patch` to account `id` on behalf of `actor`.

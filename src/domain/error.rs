@@ -40,6 +40,12 @@ pub enum AppError {
         message: String,
         fields: FieldErrors,
     },
+    /// The password was right; the login needs a code from the account's
+    /// authenticator app next. Carries the token of the half-done login.
+    #[error(
+        "the password was right: now the code from your authenticator app (or a recovery code)"
+    )]
+    SecondFactorRequired(String),
     /// Too many failed logins: try again after this many seconds.
     #[error("too many failed logins; try again in {} minutes", .0.div_ceil(60))]
     TooManyRequests(u64),

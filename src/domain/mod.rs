@@ -28,6 +28,7 @@ pub mod seed;
 pub mod session;
 pub mod throttle;
 pub mod transfer;
+pub mod two_factor;
 pub mod user;
 
 pub use actor::{Credential, CurrentUser, Viewer};

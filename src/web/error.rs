@@ -19,7 +19,7 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::BadRequest(_) => Status::BadRequest,
-            AppError::Unauthorized(_) => Status::Unauthorized,
+            AppError::Unauthorized(_) | AppError::SecondFactorRequired(_) => Status::Unauthorized,
             AppError::Forbidden(_) => Status::Forbidden,
             AppError::NotFound => Status::NotFound,
             AppError::Conflict { .. } => Status::Conflict,
@@ -85,6 +85,14 @@ struct ErrorDetail<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a FieldErrors>,
+    /// A machine-readable reason, where a client must act on it
+    /// (`second_factor_required`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    /// With `second_factor_required`: the token of the half-done login, to
+    /// send back with the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<&'a str>,
 }
 
 /// The JSON error response for `status`, used by [`AppError`] and by the
@@ -94,14 +102,18 @@ pub fn json_error(
     message: String,
     fields: Option<&FieldErrors>,
 ) -> Response<'static> {
-    let body = serde_json::to_string(&ErrorBody {
-        error: ErrorDetail {
-            status: status.code,
-            message,
-            fields,
-        },
+    json_error_body(ErrorDetail {
+        status: status.code,
+        message,
+        fields,
+        code: None,
+        challenge: None,
     })
-    .unwrap_or_else(|_| {
+}
+
+fn json_error_body(detail: ErrorDetail<'_>) -> Response<'static> {
+    let status = Status::from_code(detail.status).unwrap_or(Status::InternalServerError);
+    let body = serde_json::to_string(&ErrorBody { error: detail }).unwrap_or_else(|_| {
         String::from(r#"{"error":{"status":500,"message":"internal server error"}}"#)
     });
     Response::build()
@@ -123,7 +135,17 @@ impl<'r> Responder<'r, 'static> for AppError {
             );
         }
         let mut response = if request.uri().path().starts_with("/api") {
-            json_error(self.status(), self.public_message(), self.fields())
+            let challenge = match &self {
+                AppError::SecondFactorRequired(challenge) => Some(challenge.as_str()),
+                _ => None,
+            };
+            json_error_body(ErrorDetail {
+                status: self.status().code,
+                message: self.public_message(),
+                fields: self.fields(),
+                code: challenge.map(|_| "second_factor_required"),
+                challenge,
+            })
         } else {
             let page = crate::web::pages::error_page(self.status(), Some(&self.public_message()));
             (self.status(), page).respond_to(request)?

@@ -12,6 +12,7 @@ pub mod health;
 pub mod mail;
 pub mod pages;
 pub mod paging;
+pub mod qr;
 pub mod request_log;
 pub mod security;
 pub mod session_cookie;

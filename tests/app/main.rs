@@ -27,4 +27,5 @@ mod search;
 mod sessions;
 mod tokens;
 mod trending;
+mod two_factor;
 mod users;

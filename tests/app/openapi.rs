@@ -715,6 +715,49 @@ async fn every_operation_answers_its_documented_success_shape() {
         .await;
     assert_eq!(withdrawn.status, Status::NoContent);
 
+    // Two-factor login: set up, confirmed, used at login, turned off.
+    let begun = api
+        .post("/api/me/two-factor", json!(null), Some(&ada))
+        .await;
+    assert_eq!(begun.status, Status::Ok);
+    let secret = begun.body["secret"].as_str().unwrap().to_owned();
+    let code = |steps: i64| {
+        let time = portfolio::domain::two_factor::clock() as i64 + steps * 30;
+        portfolio::domain::two_factor::code_at(&secret, time as u64).unwrap()
+    };
+    let on = api
+        .post(
+            "/api/me/two-factor/confirm",
+            json!({"code": code(-1)}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(on.status, Status::Ok);
+    let first_step = api
+        .post(
+            "/api/session",
+            json!({"uid": "ada", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(first_step.body["error"]["code"], "second_factor_required");
+    let second = api
+        .post(
+            "/api/session",
+            json!({"challenge": first_step.body["error"]["challenge"], "code": code(0)}),
+            None,
+        )
+        .await;
+    assert_eq!(second.status, Status::Ok);
+    let off = api
+        .post(
+            "/api/me/two-factor/disable",
+            json!({"password": PASSWORD, "code": on.body["recovery_codes"][0]}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(off.status, Status::NoContent);
+
     // A forgotten password, reset by the mailed link.
     let asked = api
         .post("/api/password-resets", json!({"uid": "ada"}), None)
@@ -1065,6 +1108,31 @@ async fn error_responses_match_the_documented_error_shape() {
     assert_eq!(listing.status, Status::Unauthorized);
     let nothing = api.delete("/api/invites/999", Some(&admin)).await;
     assert_eq!(nothing.status, Status::NotFound);
+
+    // Two-factor login: twice set up is a conflict; a wrong code; a wrong
+    // password; neither step's fields.
+    api.post("/api/me/two-factor", json!(null), Some(&ada))
+        .await;
+    let wrong = api
+        .post(
+            "/api/me/two-factor/confirm",
+            json!({"code": "000000"}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(wrong.status, Status::UnprocessableEntity);
+    let not_on = api
+        .post(
+            "/api/me/two-factor/disable",
+            json!({"password": "wrong password", "code": "000000"}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(not_on.status, Status::UnprocessableEntity);
+    let no_step = api.post("/api/session", json!({"code": "1"}), None).await;
+    assert_eq!(no_step.status, Status::UnprocessableEntity);
+    let anonymous = api.post("/api/me/two-factor", json!(null), None).await;
+    assert_eq!(anonymous.status, Status::Unauthorized);
 
     // Email verification: nobody to send it to; a token that is no link.
     let anonymous = api

@@ -11,6 +11,7 @@ pub mod password_resets;
 pub mod posts;
 pub mod session;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use rocket::data::{self, Data, FromData};
@@ -67,6 +68,7 @@ pub fn routes() -> Vec<Route> {
         password_resets::routes(),
         email_verifications::routes(),
         invites::routes(),
+        two_factor::routes(),
         tokens::routes(),
         openapi::routes(),
     ]

@@ -21,16 +21,23 @@ pub fn routes() -> Vec<Route> {
     routes![log_in, log_out, me]
 }
 
+/// Either the first step (`uid`, `password`) or, for an account with
+/// two-factor login, the second (`challenge`, `code`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
-    uid: String,
-    password: String,
+    uid: Option<String>,
+    password: Option<String>,
+    challenge: Option<String>,
+    code: Option<String>,
 }
 
 /// `POST /api/session`: log in with `{"uid", "password"}`. Sets the private
 /// session cookie and answers with the account; 401 for a wrong uid or
-/// password alike; 429 with `Retry-After` after too many failures.
+/// password alike; 429 with `Retry-After` after too many failures. An
+/// account with two-factor login answers a right password with 401, code
+/// `second_factor_required` and a `challenge`: send `{"challenge", "code"}`
+/// (a code from the app, or a recovery code) within five minutes.
 #[post("/session", data = "<credentials>")]
 async fn log_in(
     db: Db<'_>,
@@ -40,16 +47,27 @@ async fn log_in(
     throttle: &State<LoginThrottle>,
     client: Option<IpAddr>,
 ) -> AppResult<Json<UserBody>> {
-    let Credentials { uid, password } = body(credentials)?;
-    let (user, token) = accounts::log_in(
-        &db,
-        throttle,
-        client,
-        &uid,
-        &password,
-        settings.session_days,
-    )
-    .await?;
+    let days = settings.session_days;
+    let (user, token) = match body(credentials)? {
+        Credentials {
+            uid: Some(uid),
+            password: Some(password),
+            challenge: None,
+            code: None,
+        } => accounts::log_in(&db, throttle, client, &uid, &password, days).await?,
+        Credentials {
+            uid: None,
+            password: None,
+            challenge: Some(challenge),
+            code: Some(code),
+        } => accounts::log_in_with_code(&db, throttle, client, &challenge, &code, days).await?,
+        _ => {
+            return Err(AppError::invalid_field(
+                "uid",
+                "send \"uid\" and \"password\", or \"challenge\" and \"code\"",
+            ))
+        }
+    };
     session_cookie::set(cookies, token, settings);
     Ok(Json(UserBody::new(&user, Some(&user))))
 }

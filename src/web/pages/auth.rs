@@ -151,6 +151,9 @@ async fn log_in(
                 format!("Welcome back, {}.", user.name),
             )
         }
+        Err(AppError::SecondFactorRequired(challenge)) => Ok(PageResponse::Page(
+            layout.render(super::two_factor::second_step(challenge, form.next.clone())),
+        )),
         Err(AppError::Unauthorized(message)) => {
             let error = AppError::Validation {
                 message: message.to_owned(),

@@ -471,6 +471,65 @@ impl PageContext for VerifyEmailPage {
     const TEMPLATE: &'static str = "auth/verify_email";
 }
 
+/// `users/two_factor`: two-factor login, off (a button), being set up
+/// (the QR code), just turned on (the recovery codes), or on (the form
+/// that turns it off).
+#[derive(Serialize)]
+pub struct TwoFactorPage {
+    pub user: UserRef,
+    pub enabled: bool,
+    pub setup: Option<TwoFactorSetup>,
+    /// Shown once, right after it is turned on.
+    pub recovery_codes: Vec<String>,
+    #[serde(flatten)]
+    pub form: FormState<NoValues>,
+}
+
+impl PageContext for TwoFactorPage {
+    const TEMPLATE: &'static str = "users/two_factor";
+}
+
+impl FormPage for TwoFactorPage {
+    type Values = NoValues;
+
+    fn form(&mut self) -> &mut FormState<NoValues> {
+        &mut self.form
+    }
+}
+
+/// A secret being set up: its QR code (SVG drawn by us) and its text.
+#[derive(Serialize)]
+pub struct TwoFactorSetup {
+    pub qr_svg: String,
+    pub secret: String,
+}
+
+/// `auth/login_code`: the second step of a login.
+#[derive(Serialize)]
+pub struct LogInCodePage {
+    #[serde(flatten)]
+    pub form: FormState<LogInCodeValues>,
+}
+
+impl PageContext for LogInCodePage {
+    const TEMPLATE: &'static str = "auth/login_code";
+}
+
+impl FormPage for LogInCodePage {
+    type Values = LogInCodeValues;
+
+    fn form(&mut self) -> &mut FormState<LogInCodeValues> {
+        &mut self.form
+    }
+}
+
+/// The half-done login and where to go after it.
+#[derive(Serialize)]
+pub struct LogInCodeValues {
+    pub challenge: String,
+    pub next: Option<String>,
+}
+
 /// `admin/users`
 #[derive(Serialize)]
 pub struct AdminUsersPage {
@@ -1082,6 +1141,46 @@ mod tests {
         assert_shows(&html, &["id=\"email-now-verified\"", "ada@example.org"]);
         let html = pages.render(LayoutContext::nobody(), VerifyEmailPage::default());
         assert_shows(&html, &["id=\"link-invalid\""]);
+
+        let page = |enabled, setup, recovery_codes| TwoFactorPage {
+            user: UserRef {
+                id: 5,
+                uid: "ada".to_owned(),
+            },
+            enabled,
+            setup,
+            recovery_codes,
+            form: FormState::default(),
+        };
+        let html = pages.render(admin(), page(false, None, Vec::new()));
+        assert_shows(&html, &["action=\"/users/5/two-factor/begin\""]);
+        let setup = TwoFactorSetup {
+            qr_svg: "<svg id=\"qr\"></svg>".to_owned(),
+            secret: "JBSWY3DPEHPK3PXP".to_owned(),
+        };
+        let html = pages.render(admin(), page(false, Some(setup), Vec::new()));
+        assert_shows(
+            &html,
+            &[
+                "<svg id=\"qr\"></svg>",
+                "JBSWY3DPEHPK3PXP",
+                "two-factor/confirm",
+            ],
+        );
+        let html = pages.render(admin(), page(true, None, vec!["abcde-12345".to_owned()]));
+        assert_shows(&html, &["abcde-12345", "id=\"recovery-codes\""]);
+        let html = pages.render(admin(), page(true, None, Vec::new()));
+        assert_shows(&html, &["two-factor/disable"]);
+        let html = pages.render(
+            LayoutContext::nobody(),
+            LogInCodePage {
+                form: FormState::new(LogInCodeValues {
+                    challenge: "chal-lenge".to_owned(),
+                    next: Some("/tokens".to_owned()),
+                }),
+            },
+        );
+        assert_shows(&html, &["value=\"chal-lenge\"", "action=\"/login/code\""]);
 
         // `api_docs` has its context worked out from the OpenAPI document
         // (its test is in `crate::web::api::openapi`); every other page

@@ -14,6 +14,7 @@ pub mod posts;
 mod presenters;
 pub mod search;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 pub use presenters::error_page;
@@ -43,6 +44,7 @@ pub fn routes() -> Vec<Route> {
         auth::routes(),
         password::routes(),
         email::routes(),
+        two_factor::routes(),
         users::routes(),
         posts::routes(),
         search::routes(),
