@@ -16,6 +16,9 @@ use serde_json::json;
 #[path = "support/database.rs"]
 mod test_database;
 use test_database::TestDatabase;
+#[path = "support/smtp.rs"]
+mod smtp;
+use smtp::SmtpServer;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_portfolio");
 const ADMIN_PASSWORD: &str = "e2e admin password";
@@ -69,8 +72,9 @@ fn screenshots_dir() -> PathBuf {
 /// The server, run from the repository (its Rocket.toml, templates and
 /// styles) with a fresh database (a SQLite file in a temp folder, or one on
 /// the PostgreSQL server the suite runs against) and a random port.
-fn start_server(data: &Path) -> (Process, TestDatabase, String) {
+fn start_server(data: &Path, smtp: &SmtpServer) -> (Process, TestDatabase, String) {
     let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
     let database = TestDatabase::new(data);
     let child = Command::new(BINARY)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -87,11 +91,14 @@ fn start_server(data: &Path) -> (Process, TestDatabase, String) {
         .env("ROCKET_VOLUME_DIR", &database.volume)
         .env("ROCKET_LOG_LEVEL", "critical")
         .env("PORTFOLIO_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("ROCKET_SMTP_URL", smtp::smtp_url(smtp.port))
+        .env("ROCKET_MAIL_FROM", "portfolio <noreply@portfolio.test>")
+        .env("ROCKET_PUBLIC_URL", &base)
         .stdout(Stdio::null())
         .spawn()
         .expect("start portfolio");
     wait_for_port(port, "portfolio");
-    (Process(child), database, format!("http://127.0.0.1:{port}"))
+    (Process(child), database, base)
 }
 
 fn start_chromedriver(chromedriver: &Path) -> (Process, u16) {
@@ -254,7 +261,8 @@ async fn a_person_uses_the_site_in_a_real_browser() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let (_server, _database, base) = start_server(data.path());
+    let smtp = SmtpServer::start();
+    let (_server, _database, base) = start_server(data.path(), &smtp);
     let (_driver, driver_port) = start_chromedriver(&chromedriver);
     let shots = screenshots_dir();
 
@@ -479,4 +487,100 @@ async fn a_person_uses_the_site_in_a_real_browser() {
     grace.submit("table.tokens button.danger").await;
     assert!(grace.body().await.contains("Token revoked"));
     grace.client.close().await.unwrap();
+
+    // Flow 8: a forgotten password, set anew through the mailed link.
+    let lin = Session {
+        client: browser(driver_port, &data.path().join("profile-lin")).await,
+        base: &base,
+        shots: &shots,
+    };
+    lin.open("/signup").await;
+    lin.fill("uid", "lin").await;
+    lin.fill("name", "Lin Ada").await;
+    lin.fill("email", "lin@example.org").await;
+    lin.fill("password", PASSWORD).await;
+    lin.submit("main form[action='/signup'] button[type=submit]")
+        .await;
+    assert!(lin.body().await.contains("Welcome, Lin Ada!"));
+    lin.log_out().await;
+    lin.open("/login").await;
+    lin.client
+        .find(Locator::Css("#forgot-password"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    lin.fill("who", "lin@example.org").await;
+    lin.screenshot("forgot-password").await;
+    lin.submit("main form[action='/password/forgot'] button[type=submit]")
+        .await;
+    assert!(
+        lin.body().await.contains("on its way"),
+        "{}",
+        lin.body().await
+    );
+    let mail = &smtp.wait_for_mail("Set a new password", 1).await[0];
+    let link = mail.link("/password/reset?token=");
+    let path = link.strip_prefix(&base).expect("a link to this site");
+    lin.open(path).await;
+    lin.fill("password", "a brand new password").await;
+    lin.screenshot("reset-password").await;
+    lin.submit("main form[action='/password/reset'] button[type=submit]")
+        .await;
+    assert!(lin.body().await.contains("Your new password is set"));
+    lin.log_in("lin", "a brand new password").await;
+
+    // Flow 9: two-factor login, set up from the profile with the QR code's
+    // key, then asked for at the next login.
+    lin.client
+        .find(Locator::Css("#nav-me"))
+        .await
+        .unwrap()
+        .follow()
+        .await
+        .unwrap();
+    lin.client
+        .find(Locator::Css("#two-factor-link"))
+        .await
+        .unwrap()
+        .follow()
+        .await
+        .unwrap();
+    lin.submit("#two-factor-begin").await;
+    let qr_shown = lin
+        .client
+        .execute(
+            "return document.querySelector('figure.qr svg') !== null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(qr_shown, json!(true), "the QR code is drawn");
+    lin.screenshot("two-factor-setup").await;
+    let secret = lin.text("#two-factor-secret").await;
+    let code = |steps: i64| {
+        let time = portfolio::domain::two_factor::clock() as i64 + steps * 30;
+        portfolio::domain::two_factor::code_at(&secret, time as u64).unwrap()
+    };
+    lin.fill("code", &code(-1)).await;
+    lin.submit("main form button[type=submit]").await;
+    assert!(lin.body().await.contains("Recovery codes"));
+    lin.screenshot("two-factor-on").await;
+    lin.log_out().await;
+    lin.open("/login").await;
+    lin.fill("uid", "lin").await;
+    lin.fill("password", "a brand new password").await;
+    lin.submit("main form[action='/login'] button[type=submit]")
+        .await;
+    assert!(lin.body().await.contains("Log in: your code"));
+    lin.fill("code", &code(0)).await;
+    lin.submit("main form[action='/login/code'] button[type=submit]")
+        .await;
+    assert!(
+        lin.body().await.contains("Welcome back"),
+        "{}",
+        lin.body().await
+    );
+    lin.client.close().await.unwrap();
 }

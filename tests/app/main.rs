@@ -5,6 +5,7 @@ mod browser;
 mod helpers;
 mod hostile;
 mod images;
+#[path = "../support/smtp.rs"]
 mod smtp;
 #[path = "../support/database.rs"]
 mod test_database;

@@ -1,6 +1,9 @@
 //! A real SMTP server on loopback (mailin-embedded) for the mail tests: it
 //! keeps every message it accepts, over TCP like any mail server, and can
 //! be told to refuse them all (554 to `DATA`).
+//!
+//! Shared by the `app` and `e2e` test crates, which each use a part of it.
+#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -103,12 +106,16 @@ impl Handler for Keeper {
 impl SmtpServer {
     /// A server on a free port.
     pub fn start() -> SmtpServer {
-        SmtpServer::start_on(crate::helpers::free_port())
+        SmtpServer::listen(TcpListener::bind("127.0.0.1:0").expect("a free port"))
     }
 
     /// A server on `port` (one an app was already told about).
     pub fn start_on(port: u16) -> SmtpServer {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("the SMTP port is free");
+        SmtpServer::listen(TcpListener::bind(("127.0.0.1", port)).expect("the SMTP port is free"))
+    }
+
+    fn listen(listener: TcpListener) -> SmtpServer {
+        let port = listener.local_addr().expect("a bound port").port();
         let server = SmtpServer {
             port,
             inbox: Arc::default(),
