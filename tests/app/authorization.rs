@@ -272,6 +272,55 @@ async fn someone_elses_draft_cannot_be_changed_and_is_not_revealed() {
     .await;
 }
 
+#[rocket::async_test]
+async fn only_an_admin_may_make_or_withdraw_an_invite() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    table(
+        &app,
+        Method::Post,
+        "/api/invites",
+        Some(json!({"days": 2})),
+        &[
+            (None, Status::Unauthorized),
+            (Some(&c.other), Status::Forbidden),
+            (Some(&c.owner), Status::Forbidden),
+            (Some(&c.admin), Status::Created),
+        ],
+    )
+    .await;
+    let made = app.post("/api/invites", &json!({}), Some(&c.admin)).await;
+    let path = format!("/api/invites/{}", made.body["id"]);
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.other), Status::Forbidden),
+        (Some(&c.admin), Status::NoContent),
+    ];
+    table(&app, Method::Delete, &path, None, &rows).await;
+}
+
+#[rocket::async_test]
+async fn two_factor_login_and_address_checks_are_each_account_s_own() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    // Set up on the account of whoever asks, never another's: a login is
+    // all it needs.
+    let rows = [(None, Status::Unauthorized), (Some(&c.other), Status::Ok)];
+    table(&app, Method::Post, "/api/me/two-factor", None, &rows).await;
+    let off = json!({"password": "x", "code": "1"});
+    let rows = [(None, Status::Unauthorized)];
+    table(
+        &app,
+        Method::Post,
+        "/api/me/two-factor/disable",
+        Some(off),
+        &rows,
+    )
+    .await;
+    let rows = [(None, Status::Unauthorized)];
+    table(&app, Method::Post, "/api/email-verifications", None, &rows).await;
+}
+
 /// The pages' write routes, by the same matrix. Anonymous visitors are sent
 /// to the login form (303 to `/login`); others get 403; every refusal
 /// leaves the database unchanged. Each form carries a valid CSRF token, so
@@ -293,6 +342,7 @@ mod pages {
     struct Ids {
         owner: i32,
         post: i32,
+        invite: i32,
     }
 
     /// (route, form fields, who may): the route is built from the ids.
@@ -338,6 +388,16 @@ mod pages {
                 vec![("title", "New"), ("content", "c"), ("published", "true")],
                 &[Who::Other, Who::Owner, Who::Admin],
             ),
+            (
+                "/admin/invites".to_owned(),
+                vec![("days", "3")],
+                &[Who::Admin],
+            ),
+            (
+                format!("/admin/invites/{}/delete", ids.invite),
+                vec![],
+                &[Who::Admin],
+            ),
         ]
     }
 
@@ -346,9 +406,11 @@ mod pages {
         app.create_user("other").await;
         app.create_admin("admin").await;
         let post = app.create_post(&owner, "owned", true).await;
+        let (invite, _) = portfolio::domain::invite::create(&mut app.conn(), None, 7).unwrap();
         Ids {
             owner: owner.id,
             post,
+            invite: invite.id,
         }
     }
 

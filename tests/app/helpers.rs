@@ -5,7 +5,8 @@
 
 use diesel::prelude::*;
 use portfolio::db::schema::{
-    api_tokens, email_verifications, outbox, password_resets, posts, sessions, users,
+    api_tokens, email_verifications, invites, outbox, password_resets, posts, sessions, two_factor,
+    users,
 };
 use portfolio::db::{self, DbConnection};
 use rocket::figment::Figment;
@@ -301,6 +302,22 @@ impl TestApp {
                 .unwrap()
                 .into_iter()
                 .map(|row| format!("reset {row:?}")),
+        );
+        rows.extend(
+            invites::table
+                .select((invites::id, invites::used_by))
+                .load::<(i32, Option<i32>)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("invite {row:?}")),
+        );
+        rows.extend(
+            two_factor::table
+                .select((two_factor::user_id, two_factor::enabled_at))
+                .load::<(i32, Option<chrono::NaiveDateTime>)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("two-factor {row:?}")),
         );
         rows.extend(
             email_verifications::table

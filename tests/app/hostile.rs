@@ -292,3 +292,43 @@ async fn a_json_body_not_sent_as_json_is_415_so_forms_cannot_forge_it() {
     assert_eq!(no_type.status(), Status::UnsupportedMediaType);
     assert_eq!(app.snapshot(), before);
 }
+
+/// The account routes' JSON bodies, malformed every way: a clear 4xx and
+/// nothing written, on each.
+#[rocket::async_test]
+async fn account_routes_refuse_hostile_bodies() {
+    let app = spawn_app().await;
+    let user = app.create_user("target").await;
+    let nul = "a\u{0}b";
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{not json".to_vec(),
+        b"[]".to_vec(),
+        b"\"a string\"".to_vec(),
+        json!({"unknown": 1}).to_string().into_bytes(),
+        json!({"token": 5, "code": [], "password": {}, "email": false, "uid": 1.5})
+            .to_string()
+            .into_bytes(),
+        json!({"token": nul, "password": nul, "code": nul, "challenge": nul, "days": -1})
+            .to_string()
+            .into_bytes(),
+        vec![0xff, 0xfe, 0x00],
+    ];
+    for path in [
+        "/api/password-resets",
+        "/api/password-resets/complete",
+        "/api/email-verifications/complete",
+        "/api/session",
+        "/api/invites",
+        "/api/me/two-factor/confirm",
+        "/api/me/two-factor/disable",
+    ] {
+        for body in &bodies {
+            let status = refused(&app, Method::Post, path, Some(body), Some(&user)).await;
+            assert!(
+                status.code >= 400 && status.code < 500,
+                "{path} {:?}: {status}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}
