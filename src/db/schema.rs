@@ -11,6 +11,7 @@ diesel::table! {
         views -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        held_published -> Nullable<Bool>,
     }
 }
 
@@ -137,6 +138,8 @@ diesel::table! {
         published_posts -> Integer,
         draft_posts -> Integer,
         email_verified_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        suspension_reason -> Nullable<Text>,
     }
 }
 

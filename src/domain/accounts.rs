@@ -117,6 +117,11 @@ pub async fn log_in(
         }
     };
     match user {
+        Some(user) if verified && user.suspended_at.is_some() => {
+            // The password was right; the account may not be used.
+            attempt.succeeded();
+            Err(AppError::Forbidden(SUSPENDED))
+        }
         Some(user) if verified => {
             let user_id = user.id;
             // With two-factor login, a right password earns a challenge,
@@ -158,6 +163,9 @@ pub async fn log_in(
         _ => Err(AppError::Unauthorized("wrong user name or password")),
     }
 }
+
+/// Why a suspended account cannot log in.
+pub const SUSPENDED: &str = "this account is suspended: ask an admin";
 
 /// Why the second step of a login cannot go on: its challenge is unknown,
 /// spent or older than `two_factor::CHALLENGE_MINUTES`.

@@ -126,6 +126,8 @@ pub fn resolve(conn: &mut DbConnection, secret: &str) -> AppResult<Option<(i32, 
     Ok(api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(sha256_hex(secret)))
+        // A suspended account's tokens stop at once.
+        .filter(users::suspended_at.is_null())
         .select((api_tokens::id, User::as_select()))
         .first(conn)
         .optional()?)

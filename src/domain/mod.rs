@@ -26,6 +26,7 @@ pub mod search;
 pub mod secret;
 pub mod seed;
 pub mod session;
+pub mod suspension;
 pub mod throttle;
 pub mod transfer;
 pub mod two_factor;

@@ -44,6 +44,9 @@ pub fn resolve(conn: &mut DbConnection, token: &str) -> AppResult<Option<(i32, U
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&hash))
         .filter(sessions::expires_at.gt(now))
+        // A suspended account's sessions stop at once (and work again when
+        // the suspension is lifted, if they have not expired).
+        .filter(users::suspended_at.is_null())
         .select((sessions::id, User::as_select()))
         .first(c)
         .optional())?)

@@ -39,6 +39,11 @@ pub struct UserRow {
     /// Absent from exports made before email verification.
     #[serde(default)]
     pub email_verified_at: Option<NaiveDateTime>,
+    /// Absent from exports made before suspensions.
+    #[serde(default)]
+    pub suspended_at: Option<NaiveDateTime>,
+    #[serde(default)]
+    pub suspension_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -53,6 +58,9 @@ pub struct PostRow {
     pub views: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Absent from exports made before suspensions.
+    #[serde(default)]
+    pub held_published: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]

@@ -29,6 +29,10 @@ pub struct User {
     /// When the account proved its address reaches it (`None`: not yet, or
     /// no address).
     pub email_verified_at: Option<NaiveDateTime>,
+    /// Since when an admin has suspended the account (`None`: it is not).
+    pub suspended_at: Option<NaiveDateTime>,
+    /// Why, in the admin's words.
+    pub suspension_reason: Option<String>,
 }
 
 // By hand, to keep the password hash out of every log line.

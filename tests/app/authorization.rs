@@ -300,6 +300,33 @@ async fn only_an_admin_may_make_or_withdraw_an_invite() {
 }
 
 #[rocket::async_test]
+async fn only_an_admin_may_suspend_or_lift() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let path = format!("/api/users/{}/suspension", c.owner.id);
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.other), Status::Forbidden),
+        (Some(&c.owner), Status::Forbidden),
+        (Some(&c.admin), Status::Ok),
+    ];
+    table(
+        &app,
+        Method::Post,
+        &path,
+        Some(json!({"reason": "r"})),
+        &rows,
+    )
+    .await;
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.other), Status::Forbidden),
+        (Some(&c.admin), Status::Ok),
+    ];
+    table(&app, Method::Delete, &path, None, &rows).await;
+}
+
+#[rocket::async_test]
 async fn two_factor_login_and_address_checks_are_each_account_s_own() {
     let app = spawn_app().await;
     let c = cast(&app).await;

@@ -233,21 +233,47 @@ impl TestApp {
     /// nothing.
     pub fn snapshot(&self) -> Vec<String> {
         let mut conn = self.conn();
+        // In two halves: Debug stops at tuples of twelve.
         let mut rows: Vec<String> = users::table
-            .select(users::all_columns)
+            .select((
+                (
+                    users::id,
+                    users::uid,
+                    users::name,
+                    users::email,
+                    users::password_hash,
+                    users::dob,
+                    users::role,
+                ),
+                (
+                    users::created_at,
+                    users::updated_at,
+                    users::published_posts,
+                    users::draft_posts,
+                    users::email_verified_at,
+                    users::suspended_at,
+                    users::suspension_reason,
+                ),
+            ))
             .load::<(
-                i32,
-                String,
-                String,
-                Option<String>,
-                String,
-                Option<chrono::NaiveDate>,
-                String,
-                chrono::NaiveDateTime,
-                chrono::NaiveDateTime,
-                i32,
-                i32,
-                Option<chrono::NaiveDateTime>,
+                (
+                    i32,
+                    String,
+                    String,
+                    Option<String>,
+                    String,
+                    Option<chrono::NaiveDate>,
+                    String,
+                ),
+                (
+                    chrono::NaiveDateTime,
+                    chrono::NaiveDateTime,
+                    i32,
+                    i32,
+                    Option<chrono::NaiveDateTime>,
+                    Option<chrono::NaiveDateTime>,
+                    Option<String>,
+                ),
             )>(&mut conn)
             .unwrap()
             .into_iter()
@@ -266,6 +292,7 @@ impl TestApp {
                     i32,
                     chrono::NaiveDateTime,
                     chrono::NaiveDateTime,
+                    Option<bool>,
                 )>(&mut conn)
                 .unwrap()
                 .into_iter()

@@ -26,6 +26,7 @@ mod posts;
 mod registration;
 mod search;
 mod sessions;
+mod suspension;
 mod tokens;
 mod trending;
 mod two_factor;

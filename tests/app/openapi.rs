@@ -758,6 +758,21 @@ async fn every_operation_answers_its_documented_success_shape() {
         .await;
     assert_eq!(off.status, Status::NoContent);
 
+    // A suspension, and its lifting.
+    let suspended = api
+        .post(
+            &format!("/api/users/{}/suspension", ada.id),
+            json!({"reason": "a test"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(suspended.status, Status::Ok);
+    assert_eq!(suspended.body["suspension"]["reason"], "a test");
+    let lifted = api
+        .delete(&format!("/api/users/{}/suspension", ada.id), Some(&admin))
+        .await;
+    assert_eq!(lifted.status, Status::Ok);
+
     // A forgotten password, reset by the mailed link.
     let asked = api
         .post("/api/password-resets", json!({"uid": "ada"}), None)
@@ -1133,6 +1148,28 @@ async fn error_responses_match_the_documented_error_shape() {
     assert_eq!(no_step.status, Status::UnprocessableEntity);
     let anonymous = api.post("/api/me/two-factor", json!(null), None).await;
     assert_eq!(anonymous.status, Status::Unauthorized);
+
+    // Suspensions: not an admin; no reason; nobody there.
+    let by_user = api
+        .post(
+            &format!("/api/users/{}/suspension", admin.id),
+            json!({"reason": "x"}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(by_user.status, Status::Forbidden);
+    let no_reason = api
+        .post(
+            &format!("/api/users/{}/suspension", ada.id),
+            json!({"reason": ""}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(no_reason.status, Status::UnprocessableEntity);
+    let nobody = api
+        .delete("/api/users/999999/suspension", Some(&admin))
+        .await;
+    assert_eq!(nobody.status, Status::NotFound);
 
     // Email verification: nobody to send it to; a token that is no link.
     let anonymous = api

@@ -30,6 +30,16 @@ pub struct UserBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub post_count: i64,
+    /// For admins only: since when and why the account is suspended
+    /// (`null`: it is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<Option<SuspensionBody>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuspensionBody {
+    pub since: DateTime<Utc>,
+    pub reason: String,
 }
 
 impl UserBody {
@@ -48,6 +58,12 @@ impl UserBody {
             created_at: utc(user.created_at),
             updated_at: utc(user.updated_at),
             post_count: user.published_posts.into(),
+            suspension: viewer.is_some_and(User::is_admin).then(|| {
+                user.suspended_at.map(|since| SuspensionBody {
+                    since: utc(since),
+                    reason: user.suspension_reason.clone().unwrap_or_default(),
+                })
+            }),
         }
     }
 }

@@ -4,6 +4,7 @@ use rocket::http::CookieJar;
 use rocket::response::status::{Created, NoContent};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
+use serde::Deserialize;
 
 use super::{body, JsonBody, Paginated, UserBody};
 use crate::config::Settings;
@@ -13,6 +14,7 @@ use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
 use crate::domain::invite::Admission;
 use crate::domain::outbox::Outbox;
+use crate::domain::suspension;
 use crate::domain::user::{SignUp, UserPatch};
 use crate::domain::{CurrentUser, Viewer};
 use crate::domain::{User, UserOrder};
@@ -21,7 +23,7 @@ use crate::web::paging::Paging;
 use crate::web::session_cookie;
 
 pub fn routes() -> Vec<Route> {
-    routes![create, list, show, update, remove]
+    routes![create, list, show, update, remove, suspend, lift]
 }
 
 /// `POST /api/users`: sign up. 201 with the account and its `Location`;
@@ -114,4 +116,39 @@ async fn remove(
         session_cookie::remove(cookies);
     }
     Ok(NoContent)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Suspend {
+    reason: String,
+}
+
+/// `POST /api/users/<id>/suspension`: `{"reason"}`. Admins only. The
+/// account cannot log in, its sessions and tokens stop, its posts are
+/// hidden from everyone but admins. 409 for the last admin.
+#[post("/users/<id>/suspension", data = "<suspend>")]
+async fn suspend(
+    db: Db<'_>,
+    actor: CurrentUser,
+    id: i32,
+    suspend: JsonBody<Suspend>,
+) -> AppResult<Json<UserBody>> {
+    let Suspend { reason } = body(suspend)?;
+    let admin = actor.user.clone();
+    let user = db
+        .write(move |conn| suspension::suspend(conn, &admin, id, &reason))
+        .await?;
+    Ok(Json(UserBody::new(&user, Some(&actor.user))))
+}
+
+/// `DELETE /api/users/<id>/suspension`: lift it; everything comes back.
+/// Admins only.
+#[delete("/users/<id>/suspension")]
+async fn lift(db: Db<'_>, actor: CurrentUser, id: i32) -> AppResult<Json<UserBody>> {
+    let admin = actor.user.clone();
+    let user = db
+        .write(move |conn| suspension::lift(conn, &admin, id))
+        .await?;
+    Ok(Json(UserBody::new(&user, Some(&actor.user))))
 }

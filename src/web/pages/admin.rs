@@ -12,12 +12,21 @@ use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::invite;
+use crate::domain::suspension;
 use crate::domain::user::UserPatch;
 use crate::domain::CurrentUser;
 use crate::domain::{User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
-    routes![users, change_role, invites, make_invite, withdraw_invite]
+    routes![
+        users,
+        change_role,
+        suspend,
+        unsuspend,
+        invites,
+        make_invite,
+        withdraw_invite
+    ]
 }
 
 fn require_admin(actor: &CurrentUser) -> AppResult<()> {
@@ -132,10 +141,7 @@ async fn make_invite(
                 format!("Invite made. Send this link (it is shown only now): {link}"),
             )
         }
-        Err(AppError::Validation { fields, .. }) => refused(
-            "/admin/invites",
-            fields.values().next().cloned().unwrap_or_default(),
-        ),
+        Err(error @ AppError::Validation { .. }) => refused("/admin/invites", said(&error)),
         Err(other) => Err(other),
     }
 }
@@ -150,4 +156,56 @@ async fn withdraw_invite(
 ) -> PageResult {
     invite::withdraw(&db, &actor.user, id).await?;
     done("/admin/invites", "Invite withdrawn.")
+}
+
+#[derive(FromForm)]
+pub struct SuspendForm {
+    reason: String,
+}
+
+/// `POST /admin/users/<id>/suspend`
+#[post("/admin/users/<id>/suspend", data = "<form>")]
+async fn suspend(
+    actor: CurrentUser,
+    db: Db<'_>,
+    id: i32,
+    form: CsrfForm<SuspendForm>,
+) -> PageResult {
+    let (admin, reason) = (actor.user.clone(), form.reason.clone());
+    match db
+        .write(move |conn| suspension::suspend(conn, &admin, id, &reason))
+        .await
+    {
+        Ok(user) => done("/admin/users", format!("{} is suspended.", user.uid)),
+        Err(error @ (AppError::Conflict { .. } | AppError::Validation { .. })) => {
+            refused("/admin/users", said(&error))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// `POST /admin/users/<id>/unsuspend`
+#[post("/admin/users/<id>/unsuspend", data = "<_confirmed>")]
+async fn unsuspend(
+    actor: CurrentUser,
+    db: Db<'_>,
+    id: i32,
+    _confirmed: CsrfForm<Confirmation>,
+) -> PageResult {
+    let admin = actor.user.clone();
+    let user = db
+        .write(move |conn| suspension::lift(conn, &admin, id))
+        .await?;
+    done(
+        "/admin/users",
+        format!("{} is no longer suspended.", user.uid),
+    )
+}
+
+/// What a refused admin action says: its field's message, if it names one.
+fn said(error: &AppError) -> String {
+    match error.fields().and_then(|fields| fields.iter().next()) {
+        Some((field, message)) => format!("{field} {message}"),
+        None => error.to_string(),
+    }
 }

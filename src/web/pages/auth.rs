@@ -154,7 +154,7 @@ async fn log_in(
         Err(AppError::SecondFactorRequired(challenge)) => Ok(PageResponse::Page(
             layout.render(super::two_factor::second_step(challenge, form.next.clone())),
         )),
-        Err(AppError::Unauthorized(message)) => {
+        Err(AppError::Unauthorized(message) | AppError::Forbidden(message)) => {
             let error = AppError::Validation {
                 message: message.to_owned(),
                 fields: FieldErrors::new(),

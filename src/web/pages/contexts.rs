@@ -687,6 +687,8 @@ mod tests {
             role: "user",
             joined: "2026-01-01 00:00 UTC".to_owned(),
             post_count: 4,
+            suspended: false,
+            suspension_reason: None,
         }
     }
 

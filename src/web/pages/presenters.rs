@@ -95,6 +95,9 @@ pub struct UserCard {
     pub role: &'static str,
     pub joined: String,
     pub post_count: i64,
+    pub suspended: bool,
+    /// Why, for admins only.
+    pub suspension_reason: Option<String>,
 }
 
 impl UserCard {
@@ -114,6 +117,11 @@ impl UserCard {
             role: user.role.as_str(),
             joined: when(user.created_at),
             post_count: user.published_posts.into(),
+            suspended: user.suspended_at.is_some(),
+            suspension_reason: user
+                .suspension_reason
+                .clone()
+                .filter(|_| viewer.is_some_and(User::is_admin)),
         }
     }
 }
