@@ -125,15 +125,19 @@ pub async fn log_in(
         Some(user) if verified => {
             let user_id = user.id;
             // With two-factor login, a right password earns a challenge,
-            // not a session: the code comes next.
-            let second = db
-                .write(move |conn| {
-                    if two_factor::is_enabled(conn, user_id)? {
-                        return two_factor::challenge(conn, user_id).map(Some);
-                    }
-                    Ok(None)
-                })
-                .await;
+            // not a session: the code comes next. (Read first: most
+            // accounts have none, and their login stays one write.)
+            let second = match db
+                .read(move |conn| two_factor::is_enabled(conn, user_id))
+                .await
+            {
+                Ok(false) => Ok(None),
+                Ok(true) => {
+                    db.write(move |conn| two_factor::challenge(conn, user_id).map(Some))
+                        .await
+                }
+                Err(error) => Err(error),
+            };
             match second {
                 Ok(Some(challenge)) => {
                     attempt.succeeded();
