@@ -542,3 +542,32 @@ async fn demo_accounts_are_seeded_verified() {
         .unwrap();
     assert_eq!(unverified, 0);
 }
+
+#[rocket::async_test]
+async fn a_theme_rewrites_the_mail_like_the_pages() {
+    let smtp = SmtpServer::start();
+    let theme = tempfile::tempdir().unwrap();
+    let folder = theme.path().join("templates/mail/text");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("password_reset.txt.tera"),
+        "Our own words for {{ name | safe }}: {{ link | safe }}\n",
+    )
+    .unwrap();
+    let path = theme.path().to_str().unwrap().to_owned();
+    let app = spawn_configured(false, move |figment| {
+        with_mail(smtp.port, 8)(figment).merge(("theme_dir", path))
+    })
+    .await;
+    user_with_email(&app, "ada").await;
+    app.post("/api/password-resets", &json!({ "uid": "ada" }), None)
+        .await;
+    let mail = &smtp.wait_for_mail(RESET, 1).await[0];
+    let text = mail.part("text/plain");
+    assert!(text.starts_with("Our own words for User ada: "), "{text}");
+    assert!(mail.link("token=").starts_with(SITE));
+    assert!(
+        mail.part("text/html").contains("Choose a new password"),
+        "the built-in HTML part"
+    );
+}
