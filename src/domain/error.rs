@@ -46,8 +46,9 @@ pub enum AppError {
         "the password was right: now the code from your authenticator app (or a recovery code)"
     )]
     SecondFactorRequired(String),
-    /// Too many failed logins: try again after this many seconds.
-    #[error("too many failed logins; try again in {} minutes", .0.div_ceil(60))]
+    /// Too many failed logins or codes, or reset links asked for: try again
+    /// after this many seconds.
+    #[error("too many attempts; try again in {} minutes", .0.div_ceil(60))]
     TooManyRequests(u64),
     /// This server is not set up for it (no mail server, say): asking
     /// again will not help until an admin changes the configuration.
