@@ -230,6 +230,13 @@ fn default_session_days() -> u32 {
 }
 
 impl Settings {
+    /// `path` (which starts with `/`) on the site's `public_url`; the path
+    /// alone without one.
+    pub fn link_to(&self, path: &str) -> String {
+        let site = self.public_url.as_deref().unwrap_or("");
+        format!("{}{path}", site.trim_end_matches('/'))
+    }
+
     pub fn from_figment(figment: &Figment) -> Result<Self, Box<rocket::figment::Error>> {
         figment.extract().map_err(Box::new)
     }

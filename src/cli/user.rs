@@ -123,8 +123,8 @@ pub fn invite(
 /// Prints the link to `path` on the site's `public_url`, or the path and
 /// how to complete it.
 fn print_link(settings: &crate::config::Settings, path: &str, out: &mut dyn Write) -> Outcome {
-    match settings.public_url.as_deref() {
-        Some(site) => writeln!(out, "{}{path}", site.trim_end_matches('/'))?,
+    match settings.public_url {
+        Some(_) => writeln!(out, "{}", settings.link_to(path))?,
         None => writeln!(
             out,
             "{path}\n(set public_url to print the whole address; until then, put the site's address in front)"

@@ -17,7 +17,7 @@ use crate::mail::Mail;
 /// Writes mail: a request guard.
 pub struct Composer<'r> {
     templates: Metadata<'r>,
-    site: &'r str,
+    settings: &'r Settings,
 }
 
 /// A mail's own fields, typed like a page's context: `NAME` is the
@@ -62,7 +62,7 @@ pub struct MailContext<'a, T: Serialize> {
 impl Composer<'_> {
     /// The absolute URL of `path` (which starts with `/`) on this site.
     pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.site)
+        self.settings.link_to(path)
     }
 
     /// The mail with `user`'s link to choose a new password.
@@ -118,8 +118,9 @@ impl Composer<'_> {
         fields: T,
     ) -> AppResult<Mail> {
         let name = T::NAME;
+        let site = self.link("");
         let context = MailContext {
-            site: self.site,
+            site: &site,
             fields,
         };
         let render = |kind: &str| {
@@ -145,15 +146,15 @@ impl<'r> FromRequest<'r> for Composer<'r> {
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         // Checked at start-up: a server that sends mail has a public_url.
-        let site = request
-            .rocket()
-            .state::<Settings>()
-            .and_then(|settings| settings.public_url.as_deref())
-            .unwrap_or("")
-            .trim_end_matches('/');
+        let Some(settings) = request.rocket().state::<Settings>() else {
+            return request::Outcome::Error((rocket::http::Status::InternalServerError, ()));
+        };
         request
             .guard::<Metadata<'r>>()
             .await
-            .map(|templates| Composer { templates, site })
+            .map(|templates| Composer {
+                templates,
+                settings,
+            })
     }
 }

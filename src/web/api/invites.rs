@@ -70,11 +70,9 @@ async fn create(
 ) -> AppResult<Created<Json<InviteBody>>> {
     let days = body(new)?.days.unwrap_or(invite::DEFAULT_DAYS);
     let (made, token) = invite::make(&db, &actor.user, days).await?;
-    let site = settings.public_url.as_deref().unwrap_or("");
-    let link = format!("{}{}", site.trim_end_matches('/'), invite::path(&token));
     let shown = InviteBody {
+        link: Some(settings.link_to(&invite::path(&token))),
         token: Some(token),
-        link: Some(link),
         ..InviteBody::new(&made)
     };
     Ok(Created::new(format!("/api/invites/{}", made.id)).body(Json(shown)))

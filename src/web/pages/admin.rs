@@ -134,8 +134,7 @@ async fn make_invite(
 ) -> PageResult {
     match invite::make(&db, &actor.user, form.days).await {
         Ok((_, token)) => {
-            let site = settings.public_url.as_deref().unwrap_or("");
-            let link = format!("{}{}", site.trim_end_matches('/'), invite::path(&token));
+            let link = settings.link_to(&invite::path(&token));
             done(
                 "/admin/invites",
                 format!("Invite made. Send this link (it is shown only now): {link}"),

@@ -15,7 +15,7 @@ use crate::domain::invite::Admission;
 use crate::domain::outbox::Outbox;
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::user::SignUp;
-use crate::domain::{session, Viewer};
+use crate::domain::{session, User, Viewer};
 use crate::web::csrf;
 use crate::web::mail::Composer;
 use crate::web::session_cookie;
@@ -143,14 +143,7 @@ async fn log_in(
 ) -> PageResult {
     let days = settings.session_days;
     match accounts::log_in(&db, throttle, client, &form.uid, &form.password, days).await {
-        Ok((user, token)) => {
-            session_cookie::set(layout.cookies, token, settings);
-            csrf::rotate(layout.cookies);
-            done(
-                local_path(form.next.as_deref()),
-                format!("Welcome back, {}.", user.name),
-            )
-        }
+        Ok((user, token)) => welcome_back(&layout, settings, &user, token, form.next.as_deref()),
         Err(AppError::SecondFactorRequired(challenge)) => Ok(PageResponse::Page(
             layout.render(super::two_factor::second_step(challenge, form.next.clone())),
         )),
@@ -186,4 +179,18 @@ async fn log_out(
     session_cookie::remove(layout.cookies);
     csrf::rotate(layout.cookies);
     done("/", "You are logged out.")
+}
+
+/// A login has succeeded (in one step or two): the session's cookie, a new
+/// form token, and back to the local page that asked for it.
+pub(super) fn welcome_back(
+    layout: &Layout<'_>,
+    settings: &Settings,
+    user: &User,
+    token: String,
+    next: Option<&str>,
+) -> PageResult {
+    session_cookie::set(layout.cookies, token, settings);
+    csrf::rotate(layout.cookies);
+    done(local_path(next), format!("Welcome back, {}.", user.name))
 }

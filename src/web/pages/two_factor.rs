@@ -10,14 +10,13 @@ use super::contexts::{
     FormState, LogInCodePage, LogInCodeValues, TwoFactorPage, TwoFactorSetup, UserRef,
 };
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::{done, form_error, local_path, refused, Layout, PageResponse, PageResult};
+use super::{done, form_error, refused, Layout, PageResponse, PageResult};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult, FieldErrors};
 use crate::domain::throttle::LoginThrottle;
 use crate::domain::two_factor::{self, Enrollment};
 use crate::domain::{accounts, CurrentUser, User};
-use crate::web::{csrf, session_cookie};
 
 pub fn routes() -> Vec<Route> {
     routes![show, begin, confirm, disable, log_in_code]
@@ -181,12 +180,7 @@ async fn log_in_code(
         accounts::log_in_with_code(&db, throttle, client, &form.challenge, &form.code, days).await;
     match logged_in {
         Ok((user, token)) => {
-            session_cookie::set(layout.cookies, token, settings);
-            csrf::rotate(layout.cookies);
-            done(
-                local_path(form.next.as_deref()),
-                format!("Welcome back, {}.", user.name),
-            )
+            super::auth::welcome_back(&layout, settings, &user, token, form.next.as_deref())
         }
         Err(AppError::Unauthorized(accounts::LOGIN_EXPIRED)) => {
             refused("/login", accounts::LOGIN_EXPIRED)
