@@ -82,7 +82,7 @@ pub(super) fn read_snapshot(conn: &mut PgConnection) -> diesel::QueryResult<()> 
 /// Clears the dead row versions of the tables an import fills and gathers
 /// the planner's statistics for them.
 pub(super) fn vacuum_analyze(conn: &mut PgConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute("VACUUM (ANALYZE) users, posts, sessions, api_tokens, post_daily_views")
+    conn.batch_execute("VACUUM (ANALYZE) users, posts, sessions, api_tokens, post_daily_views, tags, post_tags, comments")
 }
 
 /// After rows were inserted with their ids (an import), moves each id
@@ -92,6 +92,8 @@ pub(super) fn reset_id_sequences(conn: &mut PgConnection) -> diesel::QueryResult
         "SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM users;
          SELECT setval(pg_get_serial_sequence('posts', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM posts;
          SELECT setval(pg_get_serial_sequence('sessions', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM sessions;
-         SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM api_tokens;",
+         SELECT setval(pg_get_serial_sequence('api_tokens', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM api_tokens;
+         SELECT setval(pg_get_serial_sequence('tags', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM tags;
+         SELECT setval(pg_get_serial_sequence('comments', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM comments;",
     )
 }

@@ -12,6 +12,38 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         held_published -> Nullable<Bool>,
+        publish_at -> Nullable<Timestamp>,
+        comments -> Integer,
+        comments_closed -> Bool,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Integer,
+        name -> Text,
+        posts -> Integer,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, tag_id) {
+        post_id -> Integer,
+        tag_id -> Integer,
+        published -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Integer,
+        post_id -> Integer,
+        user_id -> Integer,
+        body -> Text,
+        hidden -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -151,24 +183,31 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(email_verifications -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(post_daily_views -> posts (post_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(posts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    comments,
     email_verifications,
     invites,
     login_challenges,
     outbox,
     password_resets,
     post_daily_views,
+    post_tags,
     post_totals,
     posts,
     recovery_codes,
     sessions,
+    tags,
     two_factor,
     user_totals,
     users

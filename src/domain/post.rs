@@ -27,6 +27,12 @@ pub struct Post {
     pub views: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When it was published, or (while not yet published) will be: a
+    /// scheduled post. `None`: a draft.
+    pub publish_at: Option<NaiveDateTime>,
+    /// Visible comments, kept by triggers.
+    pub comments: i32,
+    pub comments_closed: bool,
 }
 
 /// The public face of a post's author.
@@ -133,7 +139,31 @@ pub struct PostFilter {
     pub author: Option<i32>,
 }
 
+/// The longest slug a post's URL carries (the words after it are cut).
+const SLUG_MAX_CHARS: usize = 80;
+
 impl Post {
+    /// The post's title as URL words: lower-case ASCII, accents folded,
+    /// joined by `-`, at most [`SLUG_MAX_CHARS`] (cut at a word's end).
+    /// Empty when the title has no letters or digits at all.
+    pub fn slug(&self) -> String {
+        let mut slug = slug::slugify(&self.title);
+        if slug.len() > SLUG_MAX_CHARS {
+            let cut = slug[..=SLUG_MAX_CHARS].rfind('-').unwrap_or(SLUG_MAX_CHARS);
+            slug.truncate(cut);
+        }
+        slug
+    }
+
+    /// The post's page: `/posts/<id>-<slug>` (or `/posts/<id>` when the
+    /// title gives no slug). Older forms answer 301 to this one.
+    pub fn path(&self) -> String {
+        match self.slug() {
+            slug if slug.is_empty() => format!("/posts/{}", self.id),
+            slug => format!("/posts/{}-{slug}", self.id),
+        }
+    }
+
     /// Published posts are public; drafts are seen by their author and admins.
     pub fn visible_to(&self, viewer: Option<&User>) -> bool {
         self.published || viewer.is_some_and(|viewer| self.can_be_edited_by(viewer))

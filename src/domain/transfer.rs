@@ -11,7 +11,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{api_tokens, post_daily_views, posts, sessions, users};
+use crate::db::schema::{
+    api_tokens, comments, post_daily_views, post_tags, posts, sessions, tags, users,
+};
 use crate::db::{self, DbConnection};
 use crate::domain::error::{AppError, AppResult};
 
@@ -61,6 +63,41 @@ pub struct PostRow {
     /// Absent from exports made before suspensions.
     #[serde(default)]
     pub held_published: Option<bool>,
+    /// Absent from exports made before scheduled posts.
+    #[serde(default)]
+    pub publish_at: Option<NaiveDateTime>,
+    /// Absent from exports made before comments.
+    #[serde(default)]
+    pub comments_closed: bool,
+}
+
+/// A tag; its post count is rebuilt by the target's triggers.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = tags)]
+pub struct TagRow {
+    pub id: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = post_tags)]
+pub struct PostTagRow {
+    pub post_id: i32,
+    pub tag_id: i32,
+    pub published: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: i32,
+    pub post_id: i32,
+    pub user_id: i32,
+    pub body: String,
+    pub hidden: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -103,6 +140,13 @@ pub struct Export {
     pub sessions: Vec<SessionRow>,
     pub api_tokens: Vec<ApiTokenRow>,
     pub post_daily_views: Vec<DailyViewsRow>,
+    /// The next three are absent from exports made before them.
+    #[serde(default)]
+    pub tags: Vec<TagRow>,
+    #[serde(default)]
+    pub post_tags: Vec<PostTagRow>,
+    #[serde(default)]
+    pub comments: Vec<CommentRow>,
 }
 
 /// Reads everything, in one transaction so the copy is consistent.
@@ -132,6 +176,18 @@ pub fn export(conn: &mut DbConnection) -> AppResult<Export> {
             post_daily_views: post_daily_views::table
                 .order((post_daily_views::post_id, post_daily_views::day))
                 .select(DailyViewsRow::as_select())
+                .load(conn)?,
+            tags: tags::table
+                .order(tags::id)
+                .select(TagRow::as_select())
+                .load(conn)?,
+            post_tags: post_tags::table
+                .order((post_tags::post_id, post_tags::tag_id))
+                .select(PostTagRow::as_select())
+                .load(conn)?,
+            comments: comments::table
+                .order(comments::id)
+                .select(CommentRow::as_select())
                 .load(conn)?,
         })
     })
@@ -188,6 +244,19 @@ pub fn import(conn: &mut DbConnection, data: &Export) -> AppResult<()> {
         }
         for row in &data.post_daily_views {
             diesel::insert_into(post_daily_views::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        for row in &data.tags {
+            diesel::insert_into(tags::table).values(row).execute(conn)?;
+        }
+        for row in &data.post_tags {
+            diesel::insert_into(post_tags::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        for row in &data.comments {
+            diesel::insert_into(comments::table)
                 .values(row)
                 .execute(conn)?;
         }

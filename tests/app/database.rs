@@ -479,18 +479,21 @@ struct PostgresColumn {
 /// tables the application uses (each backend's search index is its own).
 type Columns = std::collections::BTreeSet<(String, String, &'static str, bool)>;
 
-const TABLES: [&str; 14] = [
+const TABLES: [&str; 17] = [
     "api_tokens",
+    "comments",
     "email_verifications",
     "invites",
     "login_challenges",
     "outbox",
     "password_resets",
     "post_daily_views",
+    "post_tags",
     "post_totals",
     "posts",
     "recovery_codes",
     "sessions",
+    "tags",
     "two_factor",
     "user_totals",
     "users",
@@ -584,7 +587,7 @@ fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
         sqlite_columns(&mut on_sqlite),
         postgres_columns(&mut on_postgres),
     );
-    assert_eq!(sqlite_schema.len(), 80, "{sqlite_schema:#?}");
+    assert_eq!(sqlite_schema.len(), 97, "{sqlite_schema:#?}");
     assert_eq!(sqlite_schema, postgres_schema);
 
     // Every down.sql undoes its up.sql: nothing of ours is left.

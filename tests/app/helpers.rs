@@ -5,8 +5,8 @@
 
 use diesel::prelude::*;
 use portfolio::db::schema::{
-    api_tokens, email_verifications, invites, outbox, password_resets, posts, sessions, two_factor,
-    users,
+    api_tokens, comments, email_verifications, invites, outbox, password_resets, post_tags, posts,
+    sessions, tags, two_factor, users,
 };
 use portfolio::db::{self, DbConnection};
 use rocket::figment::Figment;
@@ -281,18 +281,35 @@ impl TestApp {
             .collect();
         rows.extend(
             posts::table
-                .select(posts::all_columns)
+                .select((
+                    (
+                        posts::id,
+                        posts::user_id,
+                        posts::title,
+                        posts::content,
+                        posts::image,
+                        posts::published,
+                        posts::views,
+                        posts::created_at,
+                        posts::updated_at,
+                        posts::held_published,
+                    ),
+                    (posts::publish_at, posts::comments, posts::comments_closed),
+                ))
                 .load::<(
-                    i32,
-                    i32,
-                    String,
-                    String,
-                    Option<String>,
-                    bool,
-                    i32,
-                    chrono::NaiveDateTime,
-                    chrono::NaiveDateTime,
-                    Option<bool>,
+                    (
+                        i32,
+                        i32,
+                        String,
+                        String,
+                        Option<String>,
+                        bool,
+                        i32,
+                        chrono::NaiveDateTime,
+                        chrono::NaiveDateTime,
+                        Option<bool>,
+                    ),
+                    (Option<chrono::NaiveDateTime>, i32, bool),
                 )>(&mut conn)
                 .unwrap()
                 .into_iter()
@@ -329,6 +346,35 @@ impl TestApp {
                 .unwrap()
                 .into_iter()
                 .map(|row| format!("reset {row:?}")),
+        );
+        rows.extend(
+            tags::table
+                .select((tags::id, tags::name, tags::posts))
+                .load::<(i32, String, i32)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("tag {row:?}")),
+        );
+        rows.extend(
+            post_tags::table
+                .select((post_tags::post_id, post_tags::tag_id, post_tags::published))
+                .load::<(i32, i32, bool)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("post tag {row:?}")),
+        );
+        rows.extend(
+            comments::table
+                .select((
+                    comments::id,
+                    comments::post_id,
+                    comments::body,
+                    comments::hidden,
+                ))
+                .load::<(i32, i32, String, bool)>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|row| format!("comment {row:?}")),
         );
         rows.extend(
             invites::table

@@ -87,6 +87,12 @@ pub struct PostBody {
     pub views: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it was published, or (not published yet) will be; `null`: a draft.
+    pub publish_at: Option<DateTime<Utc>>,
+    /// Comments shown on it.
+    pub comments: i32,
+    /// Its author closed it to new comments.
+    pub comments_closed: bool,
     pub author: AuthorBody,
     /// Search results only: words around the match, as HTML (escaped, the
     /// hits in `<mark>`).
@@ -139,6 +145,9 @@ impl From<PostWithAuthor> for PostBody {
             views: post.views,
             created_at: utc(post.created_at),
             updated_at: utc(post.updated_at),
+            publish_at: post.publish_at.map(utc),
+            comments: post.comments,
+            comments_closed: post.comments_closed,
             author: AuthorBody {
                 id: author.id,
                 uid: author.uid,

@@ -1,0 +1,13 @@
+DROP TABLE comments;
+DROP FUNCTION posts_comments_after_truncate();
+DROP FUNCTION posts_comments_after_change();
+DROP TABLE post_tags;
+DROP FUNCTION tags_count_after_truncate();
+DROP FUNCTION tags_count_after_change();
+DROP TRIGGER post_tags_follow_post ON posts;
+DROP FUNCTION post_tags_follow_post();
+DROP TABLE tags;
+ALTER TABLE posts DROP COLUMN comments_closed;
+ALTER TABLE posts DROP COLUMN comments;
+DROP INDEX posts_scheduled;
+ALTER TABLE posts DROP COLUMN publish_at;

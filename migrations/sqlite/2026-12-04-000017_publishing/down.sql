@@ -1,0 +1,14 @@
+DROP TRIGGER posts_comments_after_update;
+DROP TRIGGER posts_comments_after_delete;
+DROP TRIGGER posts_comments_after_insert;
+DROP TABLE comments;
+DROP TRIGGER tags_count_after_update;
+DROP TRIGGER tags_count_after_delete;
+DROP TRIGGER tags_count_after_insert;
+DROP TRIGGER post_tags_follow_post;
+DROP TABLE post_tags;
+DROP TABLE tags;
+ALTER TABLE posts DROP COLUMN comments_closed;
+ALTER TABLE posts DROP COLUMN comments;
+DROP INDEX posts_scheduled;
+ALTER TABLE posts DROP COLUMN publish_at;
