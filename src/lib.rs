@@ -79,6 +79,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("Mail sender", |rocket| {
             Box::pin(start_sending_mail(rocket))
         }))
+        .attach(AdHoc::on_liftoff("Scheduled posts", |rocket| {
+            Box::pin(start_publishing_scheduled(rocket))
+        }))
         .manage(uploads)
         .attach(web::request_log::RequestLog)
         .attach(assets.templates())
@@ -182,6 +185,18 @@ async fn start_sending_mail(rocket: &Rocket<rocket::Orbit>) {
     rocket::tokio::spawn(domain::outbox::deliver_until(
         writer, mailer, outbox, policy, stop,
     ));
+}
+
+/// Starts the task that publishes scheduled posts when their time comes.
+async fn start_publishing_scheduled(rocket: &Rocket<rocket::Orbit>) {
+    let (Some(readers), Some(writer)) = (
+        db::Db::readers(rocket),
+        rocket.state::<db::Writer>().cloned(),
+    ) else {
+        return;
+    };
+    let stop = rocket.shutdown();
+    rocket::tokio::spawn(domain::schedule::publish_until(readers, writer, stop));
 }
 
 /// On shutdown (after in-flight requests finish), write the views counted

@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 
-use super::fields::{PostContent, PostTitle};
+use super::fields::{FieldError, PostContent, PostTitle};
 use super::page::{Cursor, Position, Slice, Window};
+use super::tags::{Tag, TagList};
 use super::{now, Checker, Page, User};
 use crate::db::schema::{post_totals, posts, users};
 use crate::db::{DbBackend, DbConnection};
@@ -48,6 +49,109 @@ pub struct Author {
 pub struct PostWithAuthor {
     pub post: Post,
     pub author: Author,
+    /// Its tags' names, alphabetical.
+    pub tags: Vec<String>,
+}
+
+/// When a post is public. (Stored as `published` and `publish_at`; see
+/// [`Post::publication`].)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    /// Seen by its author and admins only.
+    Draft,
+    /// Public since then.
+    Published(NaiveDateTime),
+    /// A draft until then, then public: the scheduler publishes it.
+    Scheduled(NaiveDateTime),
+}
+
+impl Publication {
+    /// The stored columns: `(published, publish_at)`.
+    fn columns(self) -> (bool, Option<NaiveDateTime>) {
+        match self {
+            Publication::Draft => (false, None),
+            Publication::Published(at) => (true, Some(at)),
+            Publication::Scheduled(at) => (false, Some(at)),
+        }
+    }
+}
+
+/// What the writer asked for; made a [`Publication`] against the post as it
+/// is and the time it is (see [`PublishRequest::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishRequest {
+    Draft,
+    /// Public now, or kept public since whenever it was published.
+    Now,
+    /// Public at this time: scheduled if it is to come, backdated if past.
+    At(NaiveDateTime),
+}
+
+/// Why a publication time was refused.
+pub const PAST_DRAFT: &str =
+    "a time in the past publishes the post: leave the time out to keep a draft";
+pub const FUTURE_PUBLISHED: &str =
+    "a time to come schedules the post: it cannot be published before then";
+
+impl PublishRequest {
+    /// The request the two fields make (`published`, `publish_at`), as of
+    /// `now`; `None` when neither is given. A time wins over an absent
+    /// `published`; the two may not contradict each other.
+    pub fn from_fields(
+        published: Option<bool>,
+        publish_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Result<Option<Self>, FieldError> {
+        Ok(match (published, publish_at) {
+            (None, None) => None,
+            (Some(true), None) => Some(PublishRequest::Now),
+            (Some(false), None) => Some(PublishRequest::Draft),
+            (Some(false), Some(at)) if at <= now => return Err(PAST_DRAFT.into()),
+            (Some(true), Some(at)) if at > now => return Err(FUTURE_PUBLISHED.into()),
+            (_, Some(at)) => Some(PublishRequest::At(at)),
+        })
+    }
+
+    /// What the post becomes: `current` is the post before the change
+    /// (`None` for a new one).
+    pub fn resolve(self, current: Option<&Post>, now: NaiveDateTime) -> Publication {
+        match self {
+            PublishRequest::Draft => Publication::Draft,
+            PublishRequest::Now => match current.map(Post::publication) {
+                Some(published @ Publication::Published(_)) => published,
+                _ => Publication::Published(now),
+            },
+            PublishRequest::At(at) if at > now => Publication::Scheduled(at),
+            PublishRequest::At(at) => Publication::Published(at),
+        }
+    }
+}
+
+/// A time typed in a form's `datetime-local` field (`2026-12-05T09:30`,
+/// seconds optional) in the writer's time zone, `utc_offset` minutes east of
+/// UTC (the browser's, sent beside it; blank: the time is UTC), as UTC.
+/// Blank: no time.
+pub fn parse_local_time(raw: &str, utc_offset: &str) -> Result<Option<NaiveDateTime>, FieldError> {
+    const INVALID: &str = "must be a date and time like 2026-12-05T09:30";
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| FieldError::from(INVALID))?;
+    let offset: i64 = match utc_offset.trim() {
+        "" => 0,
+        minutes => minutes
+            .parse()
+            .ok()
+            .filter(|m: &i64| m.abs() <= 18 * 60)
+            .ok_or_else(|| FieldError::from("came with a time zone offset that is not one"))?,
+    };
+    local
+        .checked_sub_signed(chrono::TimeDelta::minutes(offset))
+        .map(Some)
+        .ok_or_else(|| INVALID.into())
 }
 
 /// A new post as the client sent it.
@@ -58,13 +162,22 @@ pub struct PostDraft {
     pub content: String,
     #[serde(default)]
     pub published: Option<bool>,
+    /// A time to publish at (RFC 3339): to come schedules the post.
+    #[serde(default)]
+    pub publish_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub comments_closed: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewPost {
     pub title: PostTitle,
     pub content: PostContent,
-    pub published: bool,
+    pub publish: PublishRequest,
+    pub tags: TagList,
+    pub comments_closed: bool,
 }
 
 impl PostDraft {
@@ -72,11 +185,22 @@ impl PostDraft {
         let mut checker = Checker::default();
         let title = checker.check("title", PostTitle::parse(&self.title));
         let content = checker.check("content", PostContent::parse(&self.content));
+        let publish = checker.check(
+            "publish_at",
+            PublishRequest::from_fields(
+                self.published,
+                self.publish_at.map(|at| at.naive_utc()),
+                now(),
+            ),
+        );
+        let tags = checker.check("tags", TagList::parse(self.tags.as_deref().unwrap_or(&[])));
         checker.finish(|| {
             Some(NewPost {
                 title: title?,
                 content: content?,
-                published: self.published.unwrap_or(true),
+                publish: publish?.unwrap_or(PublishRequest::Now),
+                tags: tags?,
+                comments_closed: self.comments_closed.unwrap_or(false),
             })
         })
     }
@@ -92,16 +216,22 @@ pub struct PostPatch {
     pub content: Option<String>,
     #[serde(default)]
     pub published: Option<bool>,
+    #[serde(default)]
+    pub publish_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub comments_closed: Option<bool>,
 }
 
-/// A row update: `None` leaves a column as it is.
-#[derive(Debug, AsChangeset)]
-#[diesel(table_name = posts)]
+/// Validated changes: `None` leaves a part as it is.
+#[derive(Debug, Clone, Default)]
 pub struct PostChanges {
-    pub title: Option<String>,
-    pub content: Option<String>,
-    pub published: Option<bool>,
-    pub updated_at: NaiveDateTime,
+    pub title: Option<PostTitle>,
+    pub content: Option<PostContent>,
+    pub publish: Option<PublishRequest>,
+    pub tags: Option<TagList>,
+    pub comments_closed: Option<bool>,
 }
 
 impl PostPatch {
@@ -110,15 +240,40 @@ impl PostPatch {
         let title = checker.check_optional("title", self.title.as_deref(), PostTitle::parse);
         let content =
             checker.check_optional("content", self.content.as_deref(), PostContent::parse);
+        let publish = checker.check(
+            "publish_at",
+            PublishRequest::from_fields(
+                self.published,
+                self.publish_at.map(|at| at.naive_utc()),
+                now(),
+            ),
+        );
+        let tags = match &self.tags {
+            None => Some(None),
+            Some(raw) => checker.check("tags", TagList::parse(raw)).map(Some),
+        };
         checker.finish(|| {
             Some(PostChanges {
-                title: title?.map(|t| t.as_str().to_owned()),
-                content: content?.map(|c| c.as_str().to_owned()),
-                published: self.published,
-                updated_at: now(),
+                title: title?,
+                content: content?,
+                publish: publish?,
+                tags: tags?,
+                comments_closed: self.comments_closed,
             })
         })
     }
+}
+
+/// The columns an edit sets: `None` leaves one as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = posts)]
+struct PostRowChanges<'a> {
+    title: Option<&'a str>,
+    content: Option<&'a str>,
+    published: Option<bool>,
+    publish_at: Option<Option<NaiveDateTime>>,
+    comments_closed: Option<bool>,
+    updated_at: NaiveDateTime,
 }
 
 #[derive(Insertable)]
@@ -128,6 +283,8 @@ struct PostRow<'a> {
     title: &'a str,
     content: &'a str,
     published: bool,
+    publish_at: Option<NaiveDateTime>,
+    comments_closed: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -164,6 +321,15 @@ impl Post {
         }
     }
 
+    /// When the post is public, from its stored columns.
+    pub fn publication(&self) -> Publication {
+        match (self.published, self.publish_at) {
+            (true, at) => Publication::Published(at.unwrap_or(self.created_at)),
+            (false, Some(at)) => Publication::Scheduled(at),
+            (false, None) => Publication::Draft,
+        }
+    }
+
     /// Published posts are public; drafts are seen by their author and admins.
     pub fn visible_to(&self, viewer: Option<&User>) -> bool {
         self.published || viewer.is_some_and(|viewer| self.can_be_edited_by(viewer))
@@ -179,7 +345,10 @@ impl Post {
             .find(post.user_id)
             .select(Author::as_select())
             .first(c))?;
-        Ok(PostWithAuthor { post, author })
+        let tags = Tag::of_posts(conn, &[post.id])?
+            .remove(&post.id)
+            .unwrap_or_default();
+        Ok(PostWithAuthor { post, author, tags })
     }
 
     /// A post that `viewer` may see; someone else's draft is "not found",
@@ -223,19 +392,25 @@ impl Post {
         new: &NewPost,
     ) -> AppResult<PostWithAuthor> {
         let now = now();
+        let (published, publish_at) = new.publish.resolve(None, now).columns();
         let row = PostRow {
             user_id: author.id,
             title: new.title.as_str(),
             content: new.content.as_str(),
-            published: new.published,
+            published,
+            publish_at,
+            comments_closed: new.comments_closed,
             created_at: now,
             updated_at: now,
         };
-        let post = diesel::insert_into(posts::table)
-            .values(&row)
-            .returning(crate::db::columns_of::<Post>())
-            .get_result::<Post>(conn)?;
-        Post::with_author(conn, post)
+        crate::db::write_transaction(conn, |conn| {
+            let post = diesel::insert_into(posts::table)
+                .values(&row)
+                .returning(crate::db::columns_of::<Post>())
+                .get_result::<Post>(conn)?;
+            Tag::set_for_post(conn, &post, &new.tags)?;
+            Post::with_author(conn, post)
+        })
     }
 
     pub fn update(
@@ -245,11 +420,26 @@ impl Post {
         changes: &PostChanges,
     ) -> AppResult<PostWithAuthor> {
         crate::db::write_transaction(conn, |conn| {
-            Post::find_editable(conn, id, actor)?;
+            let current = Post::find_editable(conn, id, actor)?;
+            let now = now();
+            let publication = changes
+                .publish
+                .map(|request| request.resolve(Some(&current), now).columns());
+            let row = PostRowChanges {
+                title: changes.title.as_ref().map(PostTitle::as_str),
+                content: changes.content.as_ref().map(PostContent::as_str),
+                published: publication.map(|(published, _)| published),
+                publish_at: publication.map(|(_, at)| at),
+                comments_closed: changes.comments_closed,
+                updated_at: now,
+            };
             let post = diesel::update(posts::table.find(id))
-                .set(changes)
+                .set(&row)
                 .returning(crate::db::columns_of::<Post>())
                 .get_result::<Post>(conn)?;
+            if let Some(tags) = &changes.tags {
+                Tag::set_for_post(conn, &post, tags)?;
+            }
             Post::with_author(conn, post)
         })
     }
@@ -374,9 +564,14 @@ impl Post {
                 ids.iter().filter_map(|id| rows.remove(id)).collect()
             }
         };
+        let mut tags = Tag::of_posts(conn, ids)?;
         Ok(rows
             .into_iter()
-            .map(|(post, author)| PostWithAuthor { post, author })
+            .map(|(post, author)| PostWithAuthor {
+                tags: tags.remove(&post.id).unwrap_or_default(),
+                post,
+                author,
+            })
             .collect())
     }
 
@@ -472,7 +667,7 @@ impl Post {
 
 /// The time a posts cursor holds, within the years both databases store
 /// (a forged cursor may hold any number).
-fn time_of_key(micros: i64) -> NaiveDateTime {
+pub(crate) fn time_of_key(micros: i64) -> NaiveDateTime {
     /// 0001-01-01 00:00:00 and 9999-12-31 23:59:59, in µs since 1970.
     const EARLIEST: i64 = -62_135_596_800_000_000;
     const LATEST: i64 = 253_402_300_799_000_000;

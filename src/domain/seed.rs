@@ -15,6 +15,8 @@ use crate::domain::error::AppResult;
 use crate::domain::fields::{BirthDate, Password, PersonName, PostContent, PostTitle, Uid};
 use crate::domain::images::Uploads;
 use crate::domain::password;
+use crate::domain::post::PublishRequest;
+use crate::domain::tags::TagList;
 use crate::domain::{NewPost, NewUser, Post, Role, User};
 
 /// The password of every demo account (documented in the README).
@@ -146,7 +148,9 @@ fn demo_account(demo: &Demo) -> AppResult<Account> {
             Ok(NewPost {
                 title: PostTitle::parse(title).map_err(|_| invalid("title"))?,
                 content: PostContent::parse(content).map_err(|_| invalid("content"))?,
-                published: true,
+                publish: PublishRequest::Now,
+                tags: TagList::default(),
+                comments_closed: false,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

@@ -90,6 +90,16 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    /// Gets `path`, following one permanent redirect (a post's page asked
+    /// for by id goes to its `/posts/<id>-<slug>` address).
+    pub async fn visit(&mut self, path: &str) -> Page {
+        let page = self.get(path).await;
+        match (page.status, &page.location) {
+            (Status::MovedPermanently, Some(to)) => self.get(&to.clone()).await,
+            _ => page,
+        }
+    }
+
     /// Posts a form; `fields` are sent as given (add `csrf_token` yourself).
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = fields

@@ -4,9 +4,10 @@
 //! the app's own use cases, cascades, and statements typed by hand.
 
 use diesel::prelude::*;
-use portfolio::db::schema::{post_totals, posts, user_totals, users};
+use portfolio::db::schema::{comments, post_tags, post_totals, posts, tags, user_totals, users};
 use portfolio::db::{self, DbConnection};
-use portfolio::domain::post::{PostChanges, PostDraft};
+use portfolio::domain::post::{PostChanges, PostDraft, PublishRequest};
+use portfolio::domain::tags::TagList;
 use portfolio::domain::{NewUser, Post, Role, User};
 use proptest::prelude::*;
 
@@ -50,6 +51,62 @@ fn assert_counts_match(conn: &mut DbConnection) {
         .get_result(conn)
         .unwrap();
     assert_eq!(published, counted, "post_totals against COUNT(*)");
+
+    // Each tag's published posts, and the post columns its index copies.
+    let kept: Vec<(i32, i32)> = tags::table
+        .select((tags::id, tags::posts))
+        .load(conn)
+        .unwrap();
+    for (tag, published) in kept {
+        let counted: i64 = post_tags::table
+            .inner_join(posts::table)
+            .filter(post_tags::tag_id.eq(tag))
+            .filter(posts::published.eq(true))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(i64::from(published), counted, "tag {tag}: kept posts");
+    }
+    let stale: i64 = post_tags::table
+        .inner_join(posts::table)
+        .filter(
+            post_tags::published
+                .ne(posts::published)
+                .or(post_tags::updated_at.ne(posts::updated_at)),
+        )
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(
+        stale, 0,
+        "post_tags copy their post's published and updated_at"
+    );
+
+    // Each post's shown comments.
+    let kept: Vec<(i32, i32)> = posts::table
+        .select((posts::id, posts::comments))
+        .load(conn)
+        .unwrap();
+    for (post, shown) in kept {
+        let counted: i64 = comments::table
+            .filter(comments::post_id.eq(post))
+            .filter(comments::hidden.eq(false))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(i64::from(shown), counted, "post {post}: kept comments");
+    }
+}
+
+/// The tags a step's bits pick from a small pool, so tags are shared.
+fn tags_of(bits: u8) -> TagList {
+    let names: Vec<&str> = ["rust", "web", "travel", "notes"]
+        .into_iter()
+        .enumerate()
+        .filter(|(n, _)| bits & (1 << n) != 0)
+        .map(|(_, name)| name)
+        .collect();
+    TagList::parse(&names).unwrap()
 }
 
 fn new_database(dir: &std::path::Path) -> (TestDatabase, DbConnection) {
@@ -81,10 +138,31 @@ enum Step {
     Write {
         author: usize,
         published: bool,
+        tags: u8,
     },
     Publish {
         post: usize,
         published: bool,
+    },
+    Retag {
+        post: usize,
+        tags: u8,
+    },
+    /// A post scheduled for a moment ago, then the scheduler's round.
+    PublishDue {
+        post: usize,
+    },
+    /// `INSERT INTO comments ...` by hand (the comment use cases keep to
+    /// the same table).
+    HandComment {
+        post: usize,
+        user: usize,
+        hidden: bool,
+    },
+    /// What a suspension (or its lifting) does to an account's comments.
+    HideComments {
+        user: usize,
+        hidden: bool,
     },
     DeletePost {
         post: usize,
@@ -111,8 +189,12 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         1 => Just(Step::SignUp),
-        4 => (any::<usize>(), any::<bool>()).prop_map(|(author, published)| Step::Write { author, published }),
+        4 => (any::<usize>(), any::<bool>(), any::<u8>()).prop_map(|(author, published, tags)| Step::Write { author, published, tags }),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(post, published)| Step::Publish { post, published }),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(post, tags)| Step::Retag { post, tags }),
+        1 => any::<usize>().prop_map(|post| Step::PublishDue { post }),
+        2 => (any::<usize>(), any::<usize>(), any::<bool>()).prop_map(|(post, user, hidden)| Step::HandComment { post, user, hidden }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(user, hidden)| Step::HideComments { user, hidden }),
         1 => any::<usize>().prop_map(|post| Step::DeletePost { post }),
         1 => any::<usize>().prop_map(|user| Step::DeleteUser { user }),
         1 => (any::<usize>(), any::<usize>()).prop_map(|(post, to)| Step::HandOver { post, to }),
@@ -137,25 +219,81 @@ fn apply(conn: &mut DbConnection, step: &Step, next_user: &mut u32) {
             *next_user += 1;
             make_user(conn, *next_user);
         }
-        Step::Write { author, published } => {
+        Step::Write {
+            author,
+            published,
+            tags,
+        } => {
             let author = User::find(conn, pick(&users, author).unwrap()).unwrap();
-            let draft = PostDraft {
+            let mut new = PostDraft {
                 title: "Counted".into(),
                 content: "Counted.".into(),
                 published: Some(published),
-            };
-            Post::create(conn, &author, &draft.validate().unwrap()).unwrap();
+                publish_at: None,
+                tags: None,
+                comments_closed: None,
+            }
+            .validate()
+            .unwrap();
+            new.tags = tags_of(tags);
+            Post::create(conn, &author, &new).unwrap();
         }
         Step::Publish { post, published } => {
             if let Some(post) = pick(&post_ids, post) {
                 let changes = PostChanges {
-                    title: None,
-                    content: None,
-                    published: Some(published),
-                    updated_at: portfolio::domain::now(),
+                    publish: Some(if published {
+                        PublishRequest::Now
+                    } else {
+                        PublishRequest::Draft
+                    }),
+                    ..PostChanges::default()
                 };
                 Post::update(conn, &admin, post, &changes).unwrap();
             }
+        }
+        Step::Retag { post, tags } => {
+            if let Some(post) = pick(&post_ids, post) {
+                let changes = PostChanges {
+                    tags: Some(tags_of(tags)),
+                    ..PostChanges::default()
+                };
+                Post::update(conn, &admin, post, &changes).unwrap();
+            }
+        }
+        Step::PublishDue { post } => {
+            if let Some(post) = pick(&post_ids, post) {
+                let moment_ago = portfolio::domain::now() - chrono::TimeDelta::seconds(1);
+                diesel::update(posts::table.find(post))
+                    .set((posts::published.eq(false), posts::publish_at.eq(moment_ago)))
+                    .execute(conn)
+                    .unwrap();
+                let now = portfolio::domain::now();
+                assert!(portfolio::domain::schedule::publish_due(conn, now).unwrap() >= 1);
+            }
+        }
+        Step::HandComment { post, user, hidden } => {
+            if let Some(post) = pick(&post_ids, post) {
+                let now = portfolio::domain::now();
+                diesel::insert_into(comments::table)
+                    .values((
+                        comments::post_id.eq(post),
+                        comments::user_id.eq(pick(&users, user).unwrap()),
+                        comments::body.eq("Counted."),
+                        comments::hidden.eq(hidden),
+                        comments::created_at.eq(now),
+                        comments::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .unwrap();
+            }
+        }
+        Step::HideComments { user, hidden } => {
+            diesel::update(
+                comments::table.filter(comments::user_id.eq(pick(&users, user).unwrap())),
+            )
+            .set(comments::hidden.eq(hidden))
+            .execute(conn)
+            .unwrap();
         }
         Step::DeletePost { post } => {
             if let Some(post) = pick(&post_ids, post) {
@@ -237,6 +375,9 @@ fn kept_counts_follow_hand_edits_and_recounts() {
             title: "Hand edits".into(),
             content: "Counted.".into(),
             published: Some(published),
+            publish_at: None,
+            tags: Some(vec!["counted".into()]),
+            comments_closed: None,
         };
         Post::create(&mut conn, author, &draft.validate().unwrap()).unwrap();
     }

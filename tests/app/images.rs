@@ -110,7 +110,7 @@ async fn an_image_is_stored_served_replaced_and_removed() {
         app.get(&format!("/api/posts/{post}"), None).await.body["image"],
         url.as_str()
     );
-    let page = Browser::new(&app).get(&format!("/posts/{post}")).await;
+    let page = Browser::new(&app).visit(&format!("/posts/{post}")).await;
     assert!(
         page.html.contains(&format!("<img src=\"{url}\"")),
         "{}",

@@ -232,12 +232,12 @@ async fn writing_editing_and_deleting_a_post_through_the_pages() {
     let post_page = browser.follow(&created).await;
     assert!(post_page.html.contains("Post published."));
     assert!(post_page.html.contains("<strong>world</strong>"));
-    let id = created
-        .location
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
+    let location = created.location.unwrap();
+    // The post's readable address: its id, then its title's words.
+    let id = location
+        .strip_prefix("/posts/")
+        .and_then(|rest| rest.strip_suffix("-my-first-post"))
+        .unwrap_or_else(|| panic!("{location}"))
         .to_owned();
 
     let edit = format!("/posts/{id}/edit");
@@ -317,12 +317,12 @@ async fn script_in_a_title_or_post_is_shown_as_text_not_run() {
         "/posts".to_owned(),
         format!("/users/{}", author.id),
     ] {
-        let page = browser.get(&path).await;
+        let page = browser.visit(&path).await;
         assert!(!page.html.contains("<script>alert"), "{path} runs a script");
         assert!(!page.html.contains("javascript:"), "{path}");
         assert!(!page.html.contains("onerror"), "{path}");
     }
-    let page = browser.get(&format!("/posts/{id}")).await;
+    let page = browser.visit(&format!("/posts/{id}")).await;
     assert!(
         page.html.contains("&lt;script&gt;alert("),
         "the title is shown as text"
@@ -413,13 +413,16 @@ async fn drafts_are_hidden_from_other_people_on_the_pages() {
     let id = app.create_post(&author, "Secret draft", false).await;
     let mut stranger = Browser::new(&app);
     assert_eq!(
-        stranger.get(&format!("/posts/{id}")).await.status,
+        stranger.visit(&format!("/posts/{id}")).await.status,
         Status::NotFound
     );
     assert!(!stranger.get("/").await.html.contains("Secret draft"));
     let mut owner = Browser::new(&app);
     owner.log_in("author", PASSWORD).await;
-    assert_eq!(owner.get(&format!("/posts/{id}")).await.status, Status::Ok);
+    assert_eq!(
+        owner.visit(&format!("/posts/{id}")).await.status,
+        Status::Ok
+    );
 }
 
 #[rocket::async_test]
@@ -429,7 +432,7 @@ async fn each_view_of_a_post_counts() {
     let id = app.create_post(&author, "Counted", true).await;
     let mut browser = Browser::new(&app);
     for _ in 0..3 {
-        browser.get(&format!("/posts/{id}")).await;
+        browser.visit(&format!("/posts/{id}")).await;
     }
     let reply = app.get(&format!("/api/posts/{id}"), None).await;
     assert_eq!(reply.body["views"], 3);

@@ -96,12 +96,12 @@ async fn page_views_reach_trending_through_the_batched_counter() {
     // The first view is counted in memory; a view a second later writes
     // the batch (posts.views and today's row).
     assert_eq!(
-        browser.get(&format!("/posts/{post}")).await.status,
+        browser.visit(&format!("/posts/{post}")).await.status,
         Status::Ok
     );
     rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
-        browser.get(&format!("/posts/{post}")).await.status,
+        browser.visit(&format!("/posts/{post}")).await.status,
         Status::Ok
     );
 
@@ -115,7 +115,7 @@ async fn page_views_reach_trending_through_the_batched_counter() {
     assert!(home.html.contains("Trending this week"));
     assert!(
         home.html.contains(&format!(
-            "<a href=\"/posts/{post}\">Read me</a> <span class=\"muted\">2 views in 7 days</span>"
+            "<a href=\"&#x2F;posts&#x2F;{post}-read-me\">Read me</a> <span class=\"muted\">2 views in 7 days</span>"
         )),
         "{}",
         home.html

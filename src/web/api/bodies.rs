@@ -93,6 +93,8 @@ pub struct PostBody {
     pub comments: i32,
     /// Its author closed it to new comments.
     pub comments_closed: bool,
+    /// Its tags, alphabetical.
+    pub tags: Vec<String>,
     pub author: AuthorBody,
     /// Search results only: words around the match, as HTML (escaped, the
     /// hits in `<mark>`).
@@ -135,7 +137,7 @@ impl From<SearchHit> for PostBody {
 }
 
 impl From<PostWithAuthor> for PostBody {
-    fn from(PostWithAuthor { post, author }: PostWithAuthor) -> Self {
+    fn from(PostWithAuthor { post, author, tags }: PostWithAuthor) -> Self {
         PostBody {
             id: post.id,
             title: post.title,
@@ -148,6 +150,7 @@ impl From<PostWithAuthor> for PostBody {
             publish_at: post.publish_at.map(utc),
             comments: post.comments,
             comments_closed: post.comments_closed,
+            tags,
             author: AuthorBody {
                 id: author.id,
                 uid: author.uid,

@@ -14,6 +14,7 @@ use crate::domain::post::{PostDraft, PostFilter, PostPatch};
 use crate::domain::post_views::{self, TrendingBoard, ViewCounter};
 use crate::domain::posts::{self, ImageChange, WritingRules};
 use crate::domain::search::{self, SearchQuery};
+use crate::domain::tags::{self, TagName};
 use crate::domain::Post;
 use crate::domain::{CurrentUser, Viewer};
 use crate::web::paging::Paging;
@@ -31,21 +32,46 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `GET /api/posts?page&after&before&per_page&user&q`: newest first;
+/// `GET /api/posts?page&after&before&per_page&user&tag&q`: newest first;
 /// published posts plus the caller's own drafts; `user=<id>` keeps one
-/// author's. `page` numbers the first pages; `next` and `prev` links go on
+/// author's; `tag=<name>` the published posts carrying that tag (alone:
+/// not with `user` or `q`). `page` numbers the first pages; `next` and `prev` links go on
 /// with cursors (`after`, `before`) as deep as the list goes. `q` searches
 /// titles and content instead, best match first, each with a snippet, in
 /// numbered pages over the newest matches (`total_capped` when more match).
-#[get("/posts?<user>&<q>&<paging..>")]
+#[get("/posts?<user>&<tag>&<q>&<paging..>")]
 async fn list(
     viewer: Viewer,
     db: Db<'_>,
     user: Option<String>,
+    tag: Option<String>,
     q: Option<String>,
     paging: Paging,
 ) -> AppResult<Json<Paginated<PostBody>>> {
     let slice = paging.slice()?;
+    if let Some(raw) = tag {
+        if user.is_some() || q.is_some() {
+            return Err(AppError::invalid_field(
+                "tag",
+                "cannot be combined with user or q",
+            ));
+        }
+        let name =
+            TagName::parse(&raw).map_err(|message| AppError::invalid_field("tag", &message))?;
+        let others = [
+            format!("per_page={}", slice.per_page),
+            format!("tag={}", name.as_str()),
+        ];
+        let (window, total) = db
+            .read(move |conn| tags::posts_tagged(conn, &name, slice))
+            .await?;
+        return Ok(Json(Paginated::new(
+            window.map(PostBody::from),
+            total,
+            "/api/posts",
+            &others,
+        )));
+    }
     let author = match user.as_deref().map(str::trim) {
         None => None,
         Some(raw) => Some(

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use crate::domain::tags::Tag;
+
 use super::presenters::{PostCard, UserCard};
 use crate::domain::error::FieldErrors;
 
@@ -126,6 +128,8 @@ pub struct UserRef {
 pub struct HomePage {
     pub posts: Vec<PostCard>,
     pub writers: Vec<UserCard>,
+    /// The tags with the most published posts.
+    pub popular_tags: Vec<Tag>,
     pub trending: Vec<TrendingPost>,
     pub trending_days: u64,
     pub pager: Pager,
@@ -150,6 +154,20 @@ pub struct PostListPage {
 
 impl PageContext for PostListPage {
     const TEMPLATE: &'static str = "posts/list";
+}
+
+/// `tags/show`: one tag's posts.
+#[derive(Serialize)]
+pub struct TagPage {
+    pub tag: String,
+    /// Its published posts, from the kept count.
+    pub total: i64,
+    pub posts: Vec<PostCard>,
+    pub pager: Pager,
+}
+
+impl PageContext for TagPage {
+    const TEMPLATE: &'static str = "tags/show";
 }
 
 /// `posts/show`: the card plus its Markdown rendered to safe HTML.
@@ -192,6 +210,15 @@ pub struct PostValues {
     pub title: String,
     pub content: String,
     pub published: bool,
+    /// As typed: separated by commas or spaces.
+    pub tags: String,
+    /// As typed (`datetime-local`), in the writer's time.
+    pub publish_at: String,
+    /// Minutes east of UTC that `publish_at` was typed in (blank: UTC).
+    pub utc_offset: String,
+    /// A scheduled post's time in UTC, for the script to show in local time.
+    pub publish_at_utc: Option<String>,
+    pub comments_closed: bool,
 }
 
 /// `posts/delete`: asks first.
@@ -661,6 +688,7 @@ mod tests {
     fn post_card(id: i32, title: &str) -> PostCard {
         PostCard {
             id,
+            path: format!("/posts/{id}-a-slug"),
             title: title.to_owned(),
             excerpt: format!("The excerpt of {title}"),
             published: id % 2 == 1,
@@ -672,6 +700,9 @@ mod tests {
             author_name: "Grace Hopper".to_owned(),
             snippet_html: None,
             image: Some("abc.png".to_owned()),
+            tags: vec!["rust".to_owned(), "travel-notes".to_owned()],
+            published_on: "2026-12-04 09:30 UTC".to_owned(),
+            scheduled_for: None,
         }
     }
 
@@ -720,6 +751,11 @@ mod tests {
             HomePage {
                 posts: vec![post_card(1, "First post")],
                 writers: vec![user_card(7, "grace")],
+                popular_tags: vec![Tag {
+                    id: 1,
+                    name: "rust".to_owned(),
+                    posts: 12,
+                }],
                 trending: vec![TrendingPost {
                     post: post_card(3, "Hot post"),
                     recent_views: 12,
@@ -757,6 +793,28 @@ mod tests {
             &["One", "Two", "<span class=\"badge\">Draft</span>", "Log in"],
         );
 
+        let mut scheduled = post_card(4, "Later");
+        scheduled.scheduled_for = Some("2027-01-01 08:00 UTC".to_owned());
+        let html = pages.render(
+            LayoutContext::nobody(),
+            TagPage {
+                tag: "rust".to_owned(),
+                total: 2,
+                posts: vec![post_card(1, "One"), scheduled],
+                pager: pager(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "<h1 id=\"tag-heading\">#rust</h1>",
+                "2 posts tagged rust",
+                "href=\"&#x2F;posts&#x2F;1-a-slug\"",
+                "href=\"/tags/travel-notes\" rel=\"tag\"",
+                "Scheduled for 2027-01-01 08:00 UTC",
+            ],
+        );
+
         let html = pages.render(
             admin(),
             PostPage {
@@ -781,6 +839,11 @@ mod tests {
                 title: "A title".to_owned(),
                 content: "Some *content*".to_owned(),
                 published: true,
+                tags: "rust, web".to_owned(),
+                publish_at: "2026-12-05T09:30".to_owned(),
+                utc_offset: "60".to_owned(),
+                publish_at_utc: Some("2026-12-05T08:30".to_owned()),
+                comments_closed: true,
             }),
             post: Some(post_card(9, "Old title")),
             max_image: "5 MiB".to_owned(),

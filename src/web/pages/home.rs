@@ -11,7 +11,11 @@ use crate::domain::error::AppError;
 use crate::domain::page::Slice;
 use crate::domain::post::PostFilter;
 use crate::domain::post_views::{self, TrendingBoard};
+use crate::domain::tags::Tag;
 use crate::domain::{Post, User, UserOrder};
+
+/// How many tags the "popular tags" block shows.
+const POPULAR_TAGS: i64 = 20;
 
 pub fn routes() -> Vec<Route> {
     routes![home]
@@ -29,11 +33,12 @@ async fn home(
 ) -> PageResult {
     let slice = paging.slice_of(10)?;
     let viewer = layout.viewer.clone();
-    let (window, total, writers) = db
+    let (window, total, writers, popular_tags) = db
         .read(move |conn| {
             let (window, total) = Post::list(conn, PostFilter::default(), viewer.as_ref(), slice)?;
             let writers = User::list(conn, Slice::first(5), UserOrder::MostPosts)?;
-            Ok::<_, AppError>((window, total, writers))
+            let popular_tags = Tag::popular(conn, POPULAR_TAGS)?;
+            Ok::<_, AppError>((window, total, writers, popular_tags))
         })
         .await?;
     let trending = crate::web::trending::top(&db, board, 5).await?;
@@ -53,6 +58,7 @@ async fn home(
     Ok(PageResponse::Page(layout.render(HomePage {
         posts,
         writers,
+        popular_tags,
         trending,
         trending_days: post_views::TRENDING_DAYS,
         pager: pager(uri, &window, total),

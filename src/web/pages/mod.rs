@@ -13,6 +13,7 @@ pub mod password;
 pub mod posts;
 mod presenters;
 pub mod search;
+pub mod tags;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
@@ -48,6 +49,7 @@ pub fn routes() -> Vec<Route> {
         users::routes(),
         posts::routes(),
         search::routes(),
+        tags::routes(),
         tokens::routes(),
         admin::routes(),
     ]
@@ -140,6 +142,8 @@ pub enum PageResponse {
     Done(Flash<Redirect>),
     /// The form again, with the input and the problems: 422.
     Invalid((Status, Html)),
+    /// This page lives at another address now: 301.
+    Moved(Redirect),
 }
 
 pub type PageResult = Result<PageResponse, AppError>;

@@ -1,7 +1,10 @@
 //! Posts: the list, a post, writing, editing and deleting.
 
+use chrono::{DateTime, Utc};
 use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
+use rocket::request::FromParam;
+use rocket::response::Redirect;
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 
@@ -9,14 +12,15 @@ use super::contexts::{
     FormState, PostDeletePage, PostFormPage, PostListPage, PostPage, PostValues,
 };
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::presenters::PostCard;
+use super::presenters::{when, PostCard};
 use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::{self, Uploads};
-use crate::domain::post::{PostDraft, PostFilter, PostPatch};
+use crate::domain::post::{parse_local_time, PostDraft, PostFilter, PostPatch, Publication};
 use crate::domain::post_views::ViewCounter;
 use crate::domain::posts::{self, ImageChange, WritingRules};
+use crate::domain::tags::TagList;
 use crate::domain::CurrentUser;
 use crate::domain::{Page, Post};
 
@@ -48,13 +52,52 @@ async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) 
     })))
 }
 
-/// `GET /posts/<id>`: the post, its Markdown rendered safe. Each view counts.
-#[get("/posts/<id>")]
-async fn show(layout: Layout<'_>, db: Db<'_>, views: &State<ViewCounter>, id: i32) -> PageResult {
+/// A post page's address as asked for: `<id>-<slug>`, or an older form
+/// (`<id>` alone, a slug from an earlier title).
+pub struct PostAddress<'r> {
+    id: i32,
+    asked: &'r str,
+}
+
+impl<'r> FromParam<'r> for PostAddress<'r> {
+    type Error = &'r str;
+
+    fn from_param(param: &'r str) -> Result<Self, Self::Error> {
+        let digits = param.split_once('-').map_or(param, |(id, _)| id);
+        // Digits only: `+5` or ` 5` would parse, but are not addresses.
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(param);
+        }
+        let id = digits.parse().map_err(|_| param)?;
+        Ok(PostAddress { id, asked: param })
+    }
+}
+
+/// `GET /posts/<id>-<slug>`: the post, its Markdown rendered safe. Each
+/// view counts. Any other form of the address (`/posts/<id>`, a stale
+/// slug) answers 301 to the current one, its query kept, so old links keep
+/// working after a title changes.
+#[get("/posts/<address>")]
+async fn show(
+    layout: Layout<'_>,
+    db: Db<'_>,
+    views: &State<ViewCounter>,
+    uri: &Origin<'_>,
+    address: PostAddress<'_>,
+) -> PageResult {
+    let id = address.id;
     let viewer = layout.viewer.clone();
     let mut item = db
         .read(move |conn| Post::find_visible(conn, id, viewer.as_ref()))
         .await?;
+    let path = item.post.path();
+    if path.strip_prefix("/posts/") != Some(address.asked) {
+        let to = match uri.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        return Ok(PageResponse::Moved(Redirect::moved(to)));
+    }
     item.post.views += views.record(id);
     let can_edit = layout
         .viewer
@@ -72,6 +115,17 @@ pub struct PostForm<'r> {
     content: String,
     /// A checkbox: absent when unticked.
     published: bool,
+    /// Separated by commas or spaces.
+    #[field(default = String::new())]
+    tags: String,
+    /// `datetime-local`: the writer's local time, blank for none.
+    #[field(default = String::new())]
+    publish_at: String,
+    /// Minutes east of UTC, filled in by the page's script; blank: UTC.
+    #[field(default = String::new())]
+    utc_offset: String,
+    #[field(default = false)]
+    comments_closed: bool,
     /// Browsers send an empty part when no file was chosen.
     image: Option<TempFile<'r>>,
     /// On the edit form: drop the current image.
@@ -86,7 +140,26 @@ impl PostForm<'_> {
             title: self.title.clone(),
             content: self.content.clone(),
             published: self.published,
+            tags: self.tags.clone(),
+            publish_at: self.publish_at.clone(),
+            utc_offset: self.utc_offset.clone(),
+            publish_at_utc: None,
+            comments_closed: self.comments_closed,
         }
+    }
+
+    /// The publication fields as the API takes them. A ticked "published"
+    /// with a time means "at that time", so the box need not be unticked to
+    /// schedule.
+    fn publication(&self) -> AppResult<(Option<bool>, Option<DateTime<Utc>>)> {
+        let at = parse_local_time(&self.publish_at, &self.utc_offset)
+            .map_err(|message| AppError::invalid_field("publish_at", &message))?
+            .map(|at| at.and_utc());
+        let published = match at {
+            Some(_) if self.published => None,
+            _ => Some(self.published),
+        };
+        Ok((published, at))
     }
 }
 
@@ -146,6 +219,11 @@ fn new_form(
         title: String::new(),
         content: String::new(),
         published: true,
+        tags: String::new(),
+        publish_at: String::new(),
+        utc_offset: String::new(),
+        publish_at_utc: None,
+        comments_closed: false,
     };
     Ok(PageResponse::Page(
         layout.render(form_page(uploads, values, None)),
@@ -165,22 +243,26 @@ async fn create(
     if rules.check(&author.user).is_err() {
         return refused(format!("/users/{}", author.user.id), posts::VERIFY_FIRST);
     }
-    let draft = PostDraft {
+    let draft = form.publication().map(|(published, publish_at)| PostDraft {
         title: form.title.clone(),
         content: form.content.clone(),
-        published: Some(form.published),
-    };
-    let (new, image) = match with_image(draft.validate(), uploads, &form).await {
+        published,
+        publish_at,
+        tags: Some(TagList::typed_words(&form.tags)),
+        comments_closed: Some(form.comments_closed),
+    });
+    let new = draft.and_then(|draft| draft.validate());
+    let (new, image) = match with_image(new, uploads, &form).await {
         Ok(checked) => checked,
         Err(error) => return form_error(&layout, error, form_page(uploads, form.values(), None)),
     };
     let item = posts::create(&db, uploads, rules, &author.user, new, image).await?;
-    let message = if item.post.published {
-        "Post published."
-    } else {
-        "Draft saved."
+    let message = match item.post.publication() {
+        Publication::Published(_) => "Post published.".to_owned(),
+        Publication::Scheduled(at) => format!("Post scheduled for {}.", when(at)),
+        Publication::Draft => "Draft saved.".to_owned(),
     };
-    done(format!("/posts/{}", item.post.id), message)
+    done(item.post.path(), message)
 }
 
 /// `GET /posts/<id>/edit`
@@ -193,10 +275,21 @@ async fn edit_form(
     id: i32,
 ) -> PageResult {
     let item = posts::editable(&db, &actor.user, id).await?;
+    // A scheduled post shows its time; the page's script turns the UTC
+    // value into the writer's local time.
+    let scheduled = match item.post.publication() {
+        Publication::Scheduled(at) => Some(at.format("%Y-%m-%dT%H:%M").to_string()),
+        _ => None,
+    };
     let values = PostValues {
         title: item.post.title.clone(),
         content: item.post.content.clone(),
         published: item.post.published,
+        tags: item.tags.join(", "),
+        publish_at: scheduled.clone().unwrap_or_default(),
+        utc_offset: String::new(),
+        publish_at_utc: scheduled,
+        comments_closed: item.post.comments_closed,
     };
     let page = form_page(uploads, values, Some(PostCard::from(&item)));
     Ok(PageResponse::Page(layout.render(page)))
@@ -213,12 +306,16 @@ async fn edit(
     form: CsrfForm<PostForm<'_>>,
 ) -> PageResult {
     let item = posts::editable(&db, &actor.user, id).await?;
-    let patch = PostPatch {
+    let patch = form.publication().map(|(published, publish_at)| PostPatch {
         title: Some(form.title.clone()),
         content: Some(form.content.clone()),
-        published: Some(form.published),
-    };
-    let (changes, image) = match with_image(patch.validate(), uploads, &form).await {
+        published,
+        publish_at,
+        tags: Some(TagList::typed_words(&form.tags)),
+        comments_closed: Some(form.comments_closed),
+    });
+    let changes = patch.and_then(|patch| patch.validate());
+    let (changes, image) = match with_image(changes, uploads, &form).await {
         Ok(checked) => checked,
         Err(error) => {
             let page = form_page(uploads, form.values(), Some(PostCard::from(&item)));
@@ -230,8 +327,8 @@ async fn edit(
         None if form.remove_image => ImageChange::Remove,
         None => ImageChange::Keep,
     };
-    posts::edit(&db, uploads, &actor.user, id, Some(changes), image).await?;
-    done(format!("/posts/{id}"), "Post saved.")
+    let item = posts::edit(&db, uploads, &actor.user, id, Some(changes), image).await?;
+    done(item.post.path(), "Post saved.")
 }
 
 /// `GET /posts/<id>/delete`: asks first.

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::contexts::{ErrorPage, LayoutContext, PostPage};
 use crate::domain::markdown;
+use crate::domain::post::Publication;
 use crate::domain::search::SearchHit;
 use crate::domain::{PostWithAuthor, User};
 
@@ -27,6 +28,8 @@ pub fn when(time: NaiveDateTime) -> String {
 #[derive(Serialize)]
 pub struct PostCard {
     pub id: i32,
+    /// The page's address, `/posts/<id>-<slug>`.
+    pub path: String,
     pub title: String,
     pub excerpt: String,
     pub published: bool,
@@ -40,6 +43,11 @@ pub struct PostCard {
     pub snippet_html: Option<String>,
     /// The stored image's file name (served at `/uploads/<name>`).
     pub image: Option<String>,
+    pub tags: Vec<String>,
+    /// When it was published (for a draft: when it was written).
+    pub published_on: String,
+    /// A scheduled post's time.
+    pub scheduled_for: Option<String>,
 }
 
 impl From<&SearchHit> for PostCard {
@@ -54,8 +62,14 @@ impl From<&SearchHit> for PostCard {
 impl From<&PostWithAuthor> for PostCard {
     fn from(item: &PostWithAuthor) -> Self {
         let excerpt = markdown::excerpt(&item.post.content, 180);
+        let (published_on, scheduled_for) = match item.post.publication() {
+            Publication::Published(at) => (when(at), None),
+            Publication::Scheduled(at) => (when(item.post.created_at), Some(when(at))),
+            Publication::Draft => (when(item.post.created_at), None),
+        };
         PostCard {
             id: item.post.id,
+            path: item.post.path(),
             title: item.post.title.clone(),
             excerpt,
             published: item.post.published,
@@ -67,6 +81,9 @@ impl From<&PostWithAuthor> for PostCard {
             author_name: item.author.name.clone(),
             snippet_html: None,
             image: item.post.image.clone(),
+            tags: item.tags.clone(),
+            published_on,
+            scheduled_for,
         }
     }
 }
