@@ -23,6 +23,7 @@ mod mail;
 mod openapi;
 mod pages;
 mod posts;
+mod publishing;
 mod registration;
 mod search;
 mod sessions;
