@@ -27,6 +27,8 @@ Standard library only. Steps:
 4. post_daily_views for the last 7 days (UTC, today included): 20 % of the
    posts get 1-3 daily rows of 1..50 views (never before the post's day);
    posts.views is set at insert time to those plus some older views.
+   Then tags: "lamp" on every 5th post (a huge tag), "topic-N" on every
+   3rd, "zeppelin" on every 10,000th (the triggers count them).
 5. Checkpoint the WAL (TRUNCATE), switch the file to journal_mode=DELETE
    (self-contained: one file, no -wal/-shm), move it to OUT.db. The demo
    image goes to OUT's stem + ".uploads/" (e.g. posts-10000.uploads/), to be
@@ -278,6 +280,30 @@ def main() -> int:
         t_views = time.monotonic()
         log(f"{len(trend_rows)} daily view rows in {t_views - t_posts_done:.1f} s")
 
+        # 4b. Tags, through the schema's triggers (tags.posts; post_tags
+        # copies each post's published and updated_at): "lamp" on every
+        # 5th inserted post (a huge tag, 20 %), "topic-0".."topic-99" on
+        # every 3rd (about 0.33 % each), "zeppelin" on every 10,000th.
+        conn.execute("BEGIN")
+        conn.execute("INSERT OR IGNORE INTO tags (name) VALUES ('lamp'), ('zeppelin')")
+        conn.executemany("INSERT OR IGNORE INTO tags (name) VALUES (?)",
+                         ((f"topic-{k}",) for k in range(100)))
+        conn.execute(
+            "INSERT INTO post_tags (post_id, tag_id, published, updated_at) "
+            "SELECT p.id, t.id, p.published, p.updated_at FROM posts p JOIN tags t ON t.name = 'lamp' "
+            "WHERE p.id >= ? AND p.id % 5 = 0", (id_first,))
+        conn.execute(
+            "INSERT INTO post_tags (post_id, tag_id, published, updated_at) "
+            "SELECT p.id, t.id, p.published, p.updated_at FROM posts p JOIN tags t ON t.name = 'topic-' || (p.id % 100) "
+            "WHERE p.id >= ? AND p.id % 3 = 0", (id_first,))
+        conn.execute(
+            "INSERT INTO post_tags (post_id, tag_id, published, updated_at) "
+            "SELECT p.id, t.id, p.published, p.updated_at FROM posts p JOIN tags t ON t.name = 'zeppelin' "
+            "WHERE p.id >= ? AND p.id % 10000 = 7", (id_first,))
+        conn.execute("COMMIT")
+        t_tags = time.monotonic()
+        log(f"tags in {t_tags - t_views:.1f} s")
+
         # Facts, and a check that the triggers did their work.
         posts, published, id_min, id_max = conn.execute(
             "SELECT count(*), sum(published), min(id), max(id) FROM posts").fetchone()
@@ -292,7 +318,13 @@ def main() -> int:
         (fts_rare,) = conn.execute(
             "SELECT count(*) FROM posts_search WHERE posts_search MATCH ?", (RARE_WORD,)).fetchone()
         (daily,) = conn.execute("SELECT count(*) FROM post_daily_views").fetchone()
+        (big_tag,) = conn.execute("SELECT posts FROM tags WHERE name = 'lamp'").fetchone()
+        (big_tag_counted,) = conn.execute(
+            "SELECT count(*) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
+            "WHERE t.name = 'lamp' AND pt.published").fetchone()
         problems = []
+        if big_tag != big_tag_counted:
+            problems.append(f"tags.posts={big_tag} for lamp but {big_tag_counted} published posts carry it")
         if totals != published:
             problems.append(f"post_totals.published={totals} but {published} published posts")
         if users_total != users:
@@ -336,6 +368,8 @@ def main() -> int:
         "rare_word": RARE_WORD,
         "rare_hits": fts_rare,
         "daily_view_rows": daily,
+        "big_tag": "lamp",
+        "big_tag_posts": big_tag,
         "built_utc_day": today.isoformat(),
         "db_bytes": os.path.getsize(out),
         "seed_s": f"{t_seed - t0:.1f}",

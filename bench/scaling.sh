@@ -89,7 +89,7 @@ define_cases() {
     image=$(sed -n 's/^image=//p' <<<"$facts")
     users=$(sed -n 's/^users=//p' <<<"$facts")
     published=$(sed -n 's/^published=//p' <<<"$facts")
-    sed 's|^|/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/post_pages"
+    sed 's|^|/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/post_ids_paths"
     sed 's|^|/api/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/api_posts"
     sed 's|^|/users/|' "$CASE_DIR/user_ids" >"$CASE_DIR/profiles"
     sed 's|^|/api/users/|' "$CASE_DIR/user_ids" >"$CASE_DIR/api_users"
@@ -107,14 +107,20 @@ define_cases() {
     local heavy_steps=$steps
     read -r deep_users steps < <(walk_next "/api/users?per_page=20&sort=posts" "$WALK")
     local users_steps=$steps
+    local deep_tag
+    read -r deep_tag steps < <(walk_next "/api/posts?per_page=20&tag=lamp" "$WALK")
+    local tag_steps=$steps
+    # Post pages live at /posts/<id>-<slug>: the addresses the ids move to.
+    resolve_moved "$CASE_DIR/post_ids_paths" "$CASE_DIR/post_pages"
     stop_server "$SERVER_PID"
-    [[ -n $deep_posts && -n $deep_heavy && -n $deep_users ]] || die "walking the next links failed"
+    [[ -n $deep_posts && -n $deep_heavy && -n $deep_users && -n $deep_tag ]] || die "walking the next links failed"
+    local tag_cursor=${deep_tag#*after=}; tag_cursor=${tag_cursor%%&*}
     # The same cursors open the HTML listings (same order, same keys).
     local posts_cursor=${deep_posts#*after=}; posts_cursor=${posts_cursor%%&*}
     local heavy_cursor=${deep_heavy#*after=}; heavy_cursor=${heavy_cursor%%&*}
     echo "   heavy author id $heavy; deep cursors after $posts_steps (posts), $heavy_steps (heavy author), $users_steps (users by posts) next links"
     record "size$size.heavy_id" "$heavy"
-    record "size$size.deep_steps" "posts:$posts_steps,heavy:$heavy_steps,users:$users_steps"
+    record "size$size.deep_steps" "posts:$posts_steps,heavy:$heavy_steps,users:$users_steps,tag:$tag_steps"
 
     add_case home              "GET /?<paging..>"            "/"
     add_case login             "GET /login?<next>"           "/login"
@@ -134,6 +140,12 @@ define_cases() {
     add_case profile_heavy     "GET /users/<id>?<paging..>"  "/users/$heavy"
     add_case profile_heavy_deep "GET /users/<id>?<paging..>" "/users/$heavy?after=$heavy_cursor"
     add_case profile_random    "GET /users/<id>?<paging..>"  "@$CASE_DIR/profiles"
+    add_case post_moved        "GET /posts/<address>"        "@$CASE_DIR/post_ids_paths" 301
+    add_case tag_big           "GET /tags/<name>?<paging..>" "/tags/lamp"
+    add_case tag_big_p51       "GET /tags/<name>?<paging..>" "/tags/lamp?page=51"
+    add_case tag_big_deep      "GET /tags/<name>?<paging..>" "/tags/lamp?after=$tag_cursor"
+    add_case tag_small         "GET /tags/<name>?<paging..>" "/tags/topic-7"
+    add_case tag_rare          "GET /tags/<name>?<paging..>" "/tags/zeppelin"
     add_case post_page         "GET /posts/<address>"             "@$CASE_DIR/post_pages"
     if [[ -n $image ]]; then
         add_case upload        "GET /uploads/<name>"         "/uploads/$image"
@@ -147,6 +159,8 @@ define_cases() {
     add_case api_posts_deep    "GET /api/posts?<user>&<tag>&<q>&<paging..>" "$deep_posts"
     add_case api_posts_heavy   "GET /api/posts?<user>&<tag>&<q>&<paging..>" "/api/posts?user=$heavy"
     add_case api_posts_heavy_deep "GET /api/posts?<user>&<tag>&<q>&<paging..>" "$deep_heavy"
+    add_case api_posts_tag     "GET /api/posts?<user>&<tag>&<q>&<paging..>" "/api/posts?tag=lamp"
+    add_case api_posts_tag_deep "GET /api/posts?<user>&<tag>&<q>&<paging..>" "$deep_tag"
     add_case api_search_common "GET /api/posts?<user>&<tag>&<q>&<paging..>" "/api/posts?q=lamp"
     add_case api_search_common_p51 "GET /api/posts?<user>&<tag>&<q>&<paging..>" "/api/posts?q=lamp&page=51"
     add_case api_search_rare   "GET /api/posts?<user>&<tag>&<q>&<paging..>" "/api/posts?q=zeppelin"

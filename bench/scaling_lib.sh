@@ -291,6 +291,24 @@ print(path, steps)
 PY
 }
 
+# resolve_moved IN OUT: each path of IN as the server now answers it: the
+# Location of a 301 (a post page asked for by id goes to its
+# /posts/<id>-<slug> address), else the path itself.
+resolve_moved() {
+    timeout 300 python3 - "$PORT" "$1" "$2" <<'PY'
+import http.client, sys
+port, src, dst = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+out = []
+for path in open(src).read().split():
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    resp.read()
+    out.append(resp.getheader("Location") if resp.status == 301 else path)
+open(dst, "w").write("\n".join(out) + "\n")
+PY
+}
+
 # ---- wrk and curl -----------------------------------------------------------------
 
 # run_wrk OUT CONNECTIONS SECONDS PATHS_FILE [THREADS]: wrk with scaling.lua
