@@ -122,6 +122,31 @@ const DEMOS: &[Demo] = &[
     },
 ];
 
+/// The demo posts' tags, by title, so the home page's popular tags and the
+/// tag pages have something to show.
+const DEMO_TAGS: &[(&str, &[&str])] = &[
+    ("On the electric lamp", &["electricity", "light"]),
+    ("The phonograph speaks", &["sound"]),
+    ("Alternating current, explained", &["electricity", "power"]),
+    (
+        "Wireless power at Colorado Springs",
+        &["electricity", "power", "radio"],
+    ),
+    ("The induction motor", &["electricity", "machines"]),
+    ("Mr. Watson, come here", &["sound", "telephone"]),
+    ("The first actual bug", &["computing"]),
+    ("Why COBOL reads like English", &["computing", "languages"]),
+    ("Polonium and radium", &["chemistry"]),
+    ("Frequency hopping", &["radio"]),
+];
+
+fn demo_tags(title: &str) -> &'static [&'static str] {
+    DEMO_TAGS
+        .iter()
+        .find(|(demo, _)| *demo == title)
+        .map_or(&[], |(_, tags)| tags)
+}
+
 /// A prepared account: validated, its password already hashed.
 struct Account {
     user: NewUser,
@@ -149,7 +174,7 @@ fn demo_account(demo: &Demo) -> AppResult<Account> {
                 title: PostTitle::parse(title).map_err(|_| invalid("title"))?,
                 content: PostContent::parse(content).map_err(|_| invalid("content"))?,
                 publish: PublishRequest::Now,
-                tags: TagList::default(),
+                tags: TagList::parse(demo_tags(title)).map_err(|_| invalid("tags"))?,
                 comments_closed: false,
             })
         })

@@ -487,3 +487,18 @@ async fn the_form_takes_the_writers_local_time_and_stores_utc() {
     assert_eq!(bad.status, Status::UnprocessableEntity);
     assert!(bad.html.contains("Publish at: must be a date and time"));
 }
+
+#[rocket::async_test]
+async fn the_demo_posts_are_tagged_so_the_home_page_shows_popular_tags() {
+    let app = crate::helpers::spawn_app_with(true).await;
+    assert_eq!(kept_count(&app, "electricity"), Some(4));
+    let home = Browser::new(&app).get("/").await;
+    let popular = &home.html[home.html.find("Popular tags").unwrap()..];
+    assert!(popular.starts_with("Popular tags</h2>"));
+    assert!(
+        popular.find("#electricity") < popular.find("#radio"),
+        "most used first"
+    );
+    let tag = Browser::new(&app).get("/tags/electricity").await;
+    assert!(tag.html.contains("4 posts tagged electricity"));
+}
