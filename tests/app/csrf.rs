@@ -70,7 +70,9 @@ async fn every_form_route_refuses_a_missing_or_foreign_token_and_changes_nothing
         } else {
             other.id
         };
-        let path = template.replace("<id>", &id.to_string());
+        let path = template
+            .replace("<id>", &id.to_string())
+            .replace("<address>", &id.to_string());
         assert!(
             !path.contains('<'),
             "a parameter this test does not fill: {path}"

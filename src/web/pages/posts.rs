@@ -53,7 +53,8 @@ async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) 
 }
 
 /// A post page's address as asked for: `<id>-<slug>`, or an older form
-/// (`<id>` alone, a slug from an earlier title).
+/// (`<id>` alone, a slug from an earlier title). The edit and delete pages
+/// below it take any form (`/posts/12-old-title/edit` edits post 12).
 pub struct PostAddress<'r> {
     id: i32,
     asked: &'r str,
@@ -266,14 +267,15 @@ async fn create(
 }
 
 /// `GET /posts/<id>/edit`
-#[get("/posts/<id>/edit")]
+#[get("/posts/<address>/edit")]
 async fn edit_form(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
-    id: i32,
+    address: PostAddress<'_>,
 ) -> PageResult {
+    let id = address.id;
     let item = posts::editable(&db, &actor.user, id).await?;
     // A scheduled post shows its time; the page's script turns the UTC
     // value into the writer's local time.
@@ -296,15 +298,16 @@ async fn edit_form(
 }
 
 /// `POST /posts/<id>/edit`
-#[post("/posts/<id>/edit", data = "<form>")]
+#[post("/posts/<address>/edit", data = "<form>")]
 async fn edit(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
     uploads: &State<Uploads>,
-    id: i32,
+    address: PostAddress<'_>,
     form: CsrfForm<PostForm<'_>>,
 ) -> PageResult {
+    let id = address.id;
     let item = posts::editable(&db, &actor.user, id).await?;
     let patch = form.publication().map(|(published, publish_at)| PostPatch {
         title: Some(form.title.clone()),
@@ -332,23 +335,29 @@ async fn edit(
 }
 
 /// `GET /posts/<id>/delete`: asks first.
-#[get("/posts/<id>/delete")]
-async fn delete_form(actor: CurrentUser, layout: Layout<'_>, db: Db<'_>, id: i32) -> PageResult {
-    let item = posts::editable(&db, &actor.user, id).await?;
+#[get("/posts/<address>/delete")]
+async fn delete_form(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    address: PostAddress<'_>,
+) -> PageResult {
+    let item = posts::editable(&db, &actor.user, address.id).await?;
     Ok(PageResponse::Page(layout.render(PostDeletePage {
         post: PostCard::from(&item),
     })))
 }
 
 /// `POST /posts/<id>/delete`
-#[post("/posts/<id>/delete", data = "<_confirmed>")]
+#[post("/posts/<address>/delete", data = "<_confirmed>")]
 async fn delete(
     actor: CurrentUser,
     db: Db<'_>,
     uploads: &State<Uploads>,
-    id: i32,
+    address: PostAddress<'_>,
     _confirmed: CsrfForm<Confirmation>,
 ) -> PageResult {
+    let id = address.id;
     let author_id = posts::editable(&db, &actor.user, id).await?.author.id;
     posts::delete(&db, uploads, &actor.user, id).await?;
     done(format!("/users/{author_id}"), "Post deleted.")
