@@ -285,12 +285,31 @@ async fn a_person_uses_the_site_in_a_real_browser() {
     ada.fill("title", "Notes on the engine").await;
     ada.fill("content", "The engine *weaves* algebraic patterns.")
         .await;
+    ada.fill("tags", "engines, History").await;
     ada.screenshot("post-form").await;
     ada.submit("main form button[type=submit]").await;
     assert!(ada.body().await.contains("Post published."));
     assert_eq!(ada.text("#post-title").await, "Notes on the engine");
     ada.screenshot("post").await;
     let post_path = ada.path().await;
+    assert!(
+        post_path.ends_with("-notes-on-the-engine"),
+        "a readable address: {post_path}"
+    );
+
+    // Its tags are links to the tag's page, which lists it.
+    assert_eq!(ada.text("#post-tags").await, "#engines #history");
+    ada.client
+        .find(Locator::Css("#post-tags a[href='/tags/history']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(ada.text("#tag-heading").await, "#history");
+    assert_eq!(ada.path().await, "/tags/history");
+    assert!(ada.body().await.contains("Notes on the engine"));
+    ada.screenshot("tag").await;
 
     ada.open("/").await;
     assert!(
