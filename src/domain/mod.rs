@@ -27,6 +27,7 @@ pub mod secret;
 pub mod seed;
 pub mod session;
 pub mod suspension;
+pub mod syndication;
 pub mod throttle;
 pub mod transfer;
 pub mod two_factor;

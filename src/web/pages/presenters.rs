@@ -78,6 +78,7 @@ impl PostPage {
             post: PostCard::from(item),
             html: markdown::to_safe_html(&item.post.content),
             can_edit,
+            path: item.post.path(),
         }
     }
 }

@@ -1,0 +1,84 @@
+//! The site's absolute address, for links that are read away from the site:
+//! feeds, link previews, the sitemap and robots.txt.
+//!
+//! It comes from `public_url`, never from a request's `Host` header (a client
+//! chooses that, and a feed or preview cached by a proxy would then carry
+//! whatever host the first client sent). Without `public_url` the links point
+//! at `http://localhost:<port>`: right for someone trying the app on their
+//! own machine, wrong behind a proxy, and [`warn_without_public_url`] says so
+//! once at start-up.
+
+use rocket::{Orbit, Rocket};
+
+use crate::config::Settings;
+use crate::domain::images::Uploads;
+
+/// Managed by Rocket: where absolute links point, and where post images are
+/// (previews give an image's size).
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// `https://example.org`, without a trailing `/`.
+    base: String,
+    uploads: Uploads,
+}
+
+/// An image as a link preview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SiteImage {
+    pub url: String,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl Site {
+    pub fn new(settings: &Settings, port: u16) -> Site {
+        let base = match settings.public_url.as_deref() {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://localhost:{port}"),
+        };
+        Site {
+            base,
+            uploads: settings.uploads(),
+        }
+    }
+
+    /// `path` (starting with `/`) as an absolute URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The stored image `name` with its size, read from the file's header
+    /// (a few hundred bytes, not the whole file); `None` when it cannot be
+    /// read, so a preview then goes without the image rather than fail.
+    pub fn image(&self, name: &str) -> Option<SiteImage> {
+        let (path, _) = self.uploads.path_of(name)?;
+        let size = imagesize::size(path).ok()?;
+        Some(SiteImage {
+            url: self.url(&format!("/uploads/{name}")),
+            width: size.width,
+            height: size.height,
+        })
+    }
+}
+
+/// Says once, at lift-off, when absolute links cannot be right behind a
+/// proxy: `public_url` is unset (or not an http(s) URL).
+pub async fn warn_without_public_url(rocket: &Rocket<Orbit>) {
+    let Some(settings) = rocket.state::<Settings>() else {
+        return;
+    };
+    match settings.public_url.as_deref().map(str::trim) {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+        Some(url) if !url.is_empty() => log::warn!(
+            "public_url {url:?} is not an http(s) URL: feeds, link previews, the sitemap \
+             and robots.txt will carry broken links. Set it to the address people use, \
+             such as https://example.org"
+        ),
+        _ => log::warn!(
+            "public_url is not set: feeds, link previews, the sitemap and robots.txt link \
+             to http://localhost:{}. Behind a proxy or on a real domain, set public_url \
+             (ROCKET_PUBLIC_URL) to the address people use, such as https://example.org",
+            rocket.config().port
+        ),
+    }
+}
