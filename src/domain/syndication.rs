@@ -120,14 +120,18 @@ pub fn chunk(
     ids: Range<i32>,
 ) -> AppResult<Vec<SitemapPage>> {
     Ok(match kind {
+        // `published` is tested here, not in SQL: given `published = 1`,
+        // SQLite walks `posts_published_updated_at` (every published post)
+        // instead of this primary-key range. The range holds at most `size`
+        // rows, drafts included, which is what this costs at any size.
         SitemapKind::Posts => posts::table
             .filter(posts::id.ge(ids.start).and(posts::id.lt(ids.end)))
-            .filter(posts::published.eq(true))
             .order(posts::id)
-            .select((posts::id, posts::title, posts::updated_at))
-            .load::<(i32, String, NaiveDateTime)>(conn)?
+            .select((posts::id, posts::title, posts::updated_at, posts::published))
+            .load::<(i32, String, NaiveDateTime, bool)>(conn)?
             .into_iter()
-            .map(|(id, title, updated_at)| SitemapPage::Post {
+            .filter(|(_, _, _, published)| *published)
+            .map(|(id, title, updated_at, _)| SitemapPage::Post {
                 id,
                 title,
                 updated_at,
@@ -142,14 +146,16 @@ pub fn chunk(
             .into_iter()
             .map(|(id, updated_at)| SitemapPage::Profile { id, updated_at })
             .collect(),
+        // `posts > 0` in Rust for the same reason: `tags_popular` starts
+        // with `posts`, and a planner may prefer it to the id range.
         SitemapKind::Tags => tags::table
             .filter(tags::id.ge(ids.start).and(tags::id.lt(ids.end)))
-            .filter(tags::posts.gt(0))
             .order(tags::id)
-            .select(tags::name)
-            .load::<String>(conn)?
+            .select((tags::name, tags::posts))
+            .load::<(String, i32)>(conn)?
             .into_iter()
-            .map(|name| SitemapPage::Tag { name })
+            .filter(|(_, posts)| *posts > 0)
+            .map(|(name, _)| SitemapPage::Tag { name })
             .collect(),
     })
 }
