@@ -82,3 +82,42 @@ pub async fn warn_without_public_url(rocket: &Rocket<Orbit>) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(public_url: Option<&str>) -> Site {
+        let settings = Settings {
+            public_url: public_url.map(str::to_owned),
+            ..Settings::default()
+        };
+        Site::new(&settings, 8123)
+    }
+
+    #[test]
+    fn links_are_absolute_on_public_url_or_localhost() {
+        assert_eq!(
+            site(Some("https://example.org/")).url("/feed.xml"),
+            "https://example.org/feed.xml"
+        );
+        assert_eq!(
+            site(Some(" https://example.org/blog ")).url("/posts/1"),
+            "https://example.org/blog/posts/1"
+        );
+        assert_eq!(
+            site(None).url("/feed.xml"),
+            "http://localhost:8123/feed.xml"
+        );
+        assert_eq!(site(Some("")).url("/"), "http://localhost:8123/");
+    }
+
+    #[test]
+    fn an_image_that_is_not_stored_has_no_preview() {
+        assert_eq!(
+            site(None).image("0123456789abcdef0123456789abcdef.png"),
+            None
+        );
+        assert_eq!(site(None).image("../portfolio.db"), None);
+    }
+}

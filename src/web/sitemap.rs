@@ -99,18 +99,34 @@ async fn chunk(
         xml.push_str(&escape(site.url(&path)));
         xml.push_str("</loc>");
         if let Some(updated) = updated {
-            // W3C Datetime, as the protocol asks; stored times are UTC.
-            xml.push_str(
-                &updated
-                    .format("<lastmod>%Y-%m-%dT%H:%M:%SZ</lastmod>")
-                    .to_string(),
-            );
+            xml.push_str("<lastmod>");
+            push_w3c_datetime(&mut xml, updated);
+            xml.push_str("</lastmod>");
             newest = newest.max(Some(updated));
         }
         xml.push_str("</url>\n");
     }
     xml.push_str("</urlset>\n");
     Ok(Fresh::new(xml.into_bytes(), ContentType::XML, newest))
+}
+
+/// `time` as a W3C Datetime (`2026-12-04T09:30:00Z`), as the protocol
+/// asks; stored times are UTC. Written out by hand: chrono's `format`
+/// parses its pattern again on every call, and a chunk has thousands.
+fn push_w3c_datetime(xml: &mut String, time: NaiveDateTime) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(
+        xml,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    );
 }
 
 /// `posts-3.xml` → (posts, 3).
@@ -154,6 +170,17 @@ fn robots(site: &State<Site>) -> (ContentType, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lastmod_is_a_w3c_datetime() {
+        let time = chrono::NaiveDate::from_ymd_opt(2026, 12, 4)
+            .unwrap()
+            .and_hms_micro_opt(9, 5, 7, 123_456)
+            .unwrap();
+        let mut xml = String::new();
+        push_w3c_datetime(&mut xml, time);
+        assert_eq!(xml, "2026-12-04T09:05:07Z");
+    }
 
     #[test]
     fn chunk_file_names_are_read_one_way_only() {
