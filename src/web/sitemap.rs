@@ -79,10 +79,20 @@ async fn chunk(
             syndication::chunk(conn, kind, ids)
         })
         .await?;
+    // Thousands of slugs and escapes: off the async workers too.
+    let site = Site::clone(site);
+    let (xml, newest) = rocket::tokio::task::spawn_blocking(move || urlset(&site, &pages))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    Ok(Fresh::new(xml.into_bytes(), ContentType::XML, newest))
+}
+
+/// A chunk's `<urlset>`, and its newest `lastmod`.
+fn urlset(site: &Site, pages: &[SitemapPage]) -> (String, Option<NaiveDateTime>) {
     let mut xml =
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{XMLNS}\">\n");
     let mut newest: Option<NaiveDateTime> = None;
-    for page in &pages {
+    for page in pages {
         let (path, updated) = match page {
             SitemapPage::Post {
                 id,
@@ -107,7 +117,7 @@ async fn chunk(
         xml.push_str("</url>\n");
     }
     xml.push_str("</urlset>\n");
-    Ok(Fresh::new(xml.into_bytes(), ContentType::XML, newest))
+    (xml, newest)
 }
 
 /// `time` as a W3C Datetime (`2026-12-04T09:30:00Z`), as the protocol

@@ -251,7 +251,7 @@ async fn an_entry_keeps_its_id_when_its_title_changes() {
     let edited = app
         .patch(
             &format!("/api/posts/{id}"),
-            &json!({ "title": "A better title" }),
+            &json!({ "title": "A better <title> & more" }),
             Some(&ada),
         )
         .await;
@@ -261,7 +261,12 @@ async fn an_entry_keeps_its_id_when_its_title_changes() {
     assert_eq!(entry_ids(&before), entry_ids(&after));
     assert_eq!(
         after.entries[0].links[0].href,
-        format!("{SITE}/posts/{id}-a-better-title")
+        format!("{SITE}/posts/{id}-a-better-title-more")
+    );
+    // Escaped in the XML, and read back as written.
+    assert_eq!(
+        after.entries[0].title.as_ref().unwrap().content,
+        "A better <title> & more"
     );
     assert!(after.entries[0].updated > before.entries[0].updated);
 }
