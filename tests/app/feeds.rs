@@ -288,6 +288,18 @@ async fn a_persons_feed_has_their_posts_only_and_an_unknown_person_has_none() {
 
     let (status, _, _) = fetch(&app, "/users/9999/feed.xml", &[]).await;
     assert_eq!(status, Status::NotFound);
+    // Ids no account can have: refused as the profile page refuses them.
+    for strange in [
+        "/users/-1/feed.xml",
+        "/users/99999999999/feed.xml",
+        "/users/ada/feed.xml",
+    ] {
+        let (status, _, _) = fetch(&app, strange, &[]).await;
+        let profile = strange.trim_end_matches("/feed.xml");
+        let (profile_status, _, _) = fetch(&app, profile, &[]).await;
+        assert!(status.class().is_client_error(), "{strange}: {status}");
+        assert_eq!(status, profile_status, "{strange}");
+    }
 }
 
 #[rocket::async_test]
@@ -560,6 +572,10 @@ async fn the_sitemap_lists_chunks_of_public_pages_and_robots_point_at_it() {
         "/sitemaps/posts-3.xml",
         "/sitemaps/drafts-0.xml",
         "/sitemaps/posts-00.xml",
+        "/sitemaps/posts-4294967296.xml",
+        "/sitemaps/posts-1073741823.xml",
+        "/sitemaps/..%2Fportfolio.db",
+        "/sitemaps/posts--1.xml",
     ] {
         let (status, _, _) = fetch(&app, missing, &[]).await;
         assert_eq!(status, Status::NotFound, "{missing}");
