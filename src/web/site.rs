@@ -62,24 +62,30 @@ impl Site {
 }
 
 /// Says once, at lift-off, when absolute links cannot be right behind a
-/// proxy: `public_url` is unset (or not an http(s) URL).
+/// proxy (see [`public_url_warning`]).
 pub async fn warn_without_public_url(rocket: &Rocket<Orbit>) {
-    let Some(settings) = rocket.state::<Settings>() else {
-        return;
-    };
+    if let Some(settings) = rocket.state::<Settings>() {
+        if let Some(warning) = public_url_warning(settings, rocket.config().port) {
+            log::warn!("{warning}");
+        }
+    }
+}
+
+/// What to tell the operator when `public_url` is unset or not an http(s)
+/// URL; nothing when it is one.
+pub fn public_url_warning(settings: &Settings, port: u16) -> Option<String> {
     match settings.public_url.as_deref().map(str::trim) {
-        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
-        Some(url) if !url.is_empty() => log::warn!(
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => None,
+        Some(url) if !url.is_empty() => Some(format!(
             "public_url {url:?} is not an http(s) URL: feeds, link previews, the sitemap \
              and robots.txt will carry broken links. Set it to the address people use, \
              such as https://example.org"
-        ),
-        _ => log::warn!(
+        )),
+        _ => Some(format!(
             "public_url is not set: feeds, link previews, the sitemap and robots.txt link \
-             to http://localhost:{}. Behind a proxy or on a real domain, set public_url \
-             (ROCKET_PUBLIC_URL) to the address people use, such as https://example.org",
-            rocket.config().port
-        ),
+             to http://localhost:{port}. Behind a proxy or on a real domain, set public_url \
+             (ROCKET_PUBLIC_URL) to the address people use, such as https://example.org"
+        )),
     }
 }
 
@@ -110,6 +116,23 @@ mod tests {
             "http://localhost:8123/feed.xml"
         );
         assert_eq!(site(Some("")).url("/"), "http://localhost:8123/");
+    }
+
+    #[test]
+    fn the_operator_is_told_when_public_url_is_missing_or_no_url() {
+        let settings = |url: Option<&str>| Settings {
+            public_url: url.map(str::to_owned),
+            ..Settings::default()
+        };
+        let unset = public_url_warning(&settings(None), 8123).unwrap();
+        assert!(unset.contains("public_url is not set"), "{unset}");
+        assert!(unset.contains("http://localhost:8123"), "{unset}");
+        let bad = public_url_warning(&settings(Some("example.org")), 8123).unwrap();
+        assert!(bad.contains("not an http(s) URL"), "{bad}");
+        assert_eq!(
+            public_url_warning(&settings(Some("https://example.org")), 8123),
+            None
+        );
     }
 
     #[test]
