@@ -65,6 +65,16 @@ pub struct FeedLink {
     pub href: String,
 }
 
+impl FeedLink {
+    /// Account `id`'s feed (on their profile and their posts).
+    pub fn of_person(site: &Site, id: i32, name: &str) -> FeedLink {
+        FeedLink {
+            title: format!("{name}: posts"),
+            href: site.url(&feed_path(&format!("/users/{id}"))),
+        }
+    }
+}
+
 /// OpenGraph and Twitter-card tags: what a shared link shows.
 #[derive(Serialize)]
 pub struct Preview {
@@ -232,6 +242,11 @@ impl PageContext for PostPage {
     fn head(&self, site: &Site) -> Head {
         let url = site.url(&self.path);
         Head {
+            feeds: vec![FeedLink::of_person(
+                site,
+                self.post.author_id,
+                &self.post.author_name,
+            )],
             canonical: Some(url.clone()),
             preview: Some(Preview {
                 kind: "article",
@@ -337,10 +352,7 @@ impl PageContext for ProfilePage {
             n => format!("{n} published posts"),
         };
         Head {
-            feeds: vec![FeedLink {
-                title: format!("{}: posts", user.name),
-                href: site.url(&feed_path(&page)),
-            }],
+            feeds: vec![FeedLink::of_person(site, user.id, &user.name)],
             canonical: Some(url.clone()),
             preview: Some(Preview {
                 kind: "profile",
@@ -909,6 +921,8 @@ mod tests {
                 "<meta property=\"og:image:width\" content=\"640\">",
                 "<meta property=\"og:image:height\" content=\"480\">",
                 "<meta name=\"twitter:card\" content=\"summary_large_image\">",
+                // The author's feed beside the site's.
+                "title=\"Grace Hopper: posts\" href=\"https:&#x2F;&#x2F;example.org&#x2F;users&#x2F;7&#x2F;feed.xml\"",
             ],
         );
 
