@@ -93,6 +93,7 @@ define_cases() {
     sed 's|^|/api/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/api_posts"
     sed 's|^|/users/|' "$CASE_DIR/user_ids" >"$CASE_DIR/profiles"
     sed 's|^|/api/users/|' "$CASE_DIR/user_ids" >"$CASE_DIR/api_users"
+    sed 's|^\(.*\)$|/users/\1/feed.xml|' "$CASE_DIR/user_ids" >"$CASE_DIR/user_feeds"
     # Numbered pages stop at 51 (Page::MAX_OFFSET 1,000 at 20 a page).
     local posts_p=$(( (published + 19) / 20 )) users_p=$(( (users + 19) / 20 ))
     (( posts_p > 51 )) && posts_p=51
@@ -169,6 +170,16 @@ define_cases() {
     add_case api_post          "GET /api/posts/<id>"         "@$CASE_DIR/api_posts"
     add_case trending          "GET /api/posts/trending?<limit>" "/api/posts/trending"
     add_case static            "GET /static/<path..>"        "/static/style.css"
+    # Feeds: the 20 newest by the (published, updated_at, id) index, rendered.
+    add_case site_feed         "GET /feed.xml"               "/feed.xml"
+    add_case user_feed_heavy   "GET /users/<id>/feed.xml"    "/users/$heavy/feed.xml"
+    add_case user_feed_random  "GET /users/<id>/feed.xml"    "@$CASE_DIR/user_feeds"
+    # Sitemaps: the index reads MAX(id) of three primary keys; a chunk is a
+    # primary-key range of sitemap_chunk ids (chunk 0 is a full one).
+    add_case sitemap_index     "GET /sitemap.xml"            "/sitemap.xml"
+    add_case sitemap_posts     "GET /sitemaps/<file>"        "/sitemaps/posts-0.xml"
+    add_case sitemap_users     "GET /sitemaps/<file>"        "/sitemaps/users-0.xml"
+    add_case robots            "GET /robots.txt"             "/robots.txt"
 }
 
 # ---- per size ----------------------------------------------------------------------------

@@ -165,8 +165,10 @@ pub struct Settings {
     #[serde(default)]
     pub mail_from: Option<String>,
     /// The site's address as people reach it (`https://example.org`), for
-    /// the links in mail; needed with `smtp_url` (never taken from a
-    /// request's `Host`, which a client chooses).
+    /// the links in mail, feeds, link previews, the sitemap and robots.txt;
+    /// needed with `smtp_url` (never taken from a request's `Host`, which a
+    /// client chooses). Unset: those links point at `http://localhost`, and
+    /// a warning says so at start-up.
     #[serde(default)]
     pub public_url: Option<String>,
     /// Who may sign up: anyone (`open`), people with an admin's invite
@@ -184,6 +186,14 @@ pub struct Settings {
     /// each one (up to an hour).
     #[serde(default = "default_mail_retry_secs")]
     pub mail_retry_secs: u64,
+    /// How many ids one sitemap file covers (at most 50,000, the sitemap
+    /// protocol's limit of URLs a file): smaller files cost less each.
+    #[serde(default = "default_sitemap_chunk")]
+    pub sitemap_chunk: u32,
+}
+
+fn default_sitemap_chunk() -> u32 {
+    10_000
 }
 
 fn default_mail_attempts() -> u32 {

@@ -42,6 +42,12 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .merge(("limits.file", upload_limit))
         .merge(("limits.data-form", upload_limit));
     let uploads = settings.uploads();
+    let site = web::site::Site::new(
+        &settings,
+        figment
+            .extract_inner("port")
+            .unwrap_or(config::DEFAULT_PORT),
+    );
     let outbox = domain::outbox::Outbox::new(settings.smtp_url.is_some());
     let ask_throttle = domain::password_reset::AskThrottle::new(
         settings.login_attempts,
@@ -83,12 +89,18 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(start_publishing_scheduled(rocket))
         }))
         .manage(uploads)
+        .manage(site)
+        .attach(AdHoc::on_liftoff("Public URL", |rocket| {
+            Box::pin(web::site::warn_without_public_url(rocket))
+        }))
         .attach(web::request_log::RequestLog)
         .attach(assets.templates())
         .attach(web::security::SecurityHeaders)
         .mount("/", web::pages::routes())
         .mount("/", web::health::routes())
         .mount("/", web::uploads::routes())
+        .mount("/", web::feeds::routes())
+        .mount("/", web::sitemap::routes())
         .register("/", web::pages::catchers())
         .mount("/api", web::api::routes())
         .register("/api", web::api::catchers())

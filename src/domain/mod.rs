@@ -28,6 +28,7 @@ pub mod secret;
 pub mod seed;
 pub mod session;
 pub mod suspension;
+pub mod syndication;
 pub mod tags;
 pub mod throttle;
 pub mod transfer;

@@ -304,7 +304,13 @@ impl Post {
     /// joined by `-`, at most [`SLUG_MAX_CHARS`] (cut at a word's end).
     /// Empty when the title has no letters or digits at all.
     pub fn slug(&self) -> String {
-        let mut slug = slug::slugify(&self.title);
+        Post::slug_of(&self.title)
+    }
+
+    /// [`Post::slug`] of a title: for listings that read only a post's id
+    /// and title (the sitemap).
+    pub fn slug_of(title: &str) -> String {
+        let mut slug = slug::slugify(title);
         if slug.len() > SLUG_MAX_CHARS {
             let cut = slug[..=SLUG_MAX_CHARS].rfind('-').unwrap_or(SLUG_MAX_CHARS);
             slug.truncate(cut);
@@ -315,9 +321,14 @@ impl Post {
     /// The post's page: `/posts/<id>-<slug>` (or `/posts/<id>` when the
     /// title gives no slug). Older forms answer 301 to this one.
     pub fn path(&self) -> String {
-        match self.slug() {
-            slug if slug.is_empty() => format!("/posts/{}", self.id),
-            slug => format!("/posts/{}-{slug}", self.id),
+        Post::path_of(self.id, &self.title)
+    }
+
+    /// [`Post::path`] of the post with this id and title.
+    pub fn path_of(id: i32, title: &str) -> String {
+        match Post::slug_of(title) {
+            slug if slug.is_empty() => format!("/posts/{id}"),
+            slug => format!("/posts/{id}-{slug}"),
         }
     }
 

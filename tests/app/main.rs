@@ -19,6 +19,7 @@ mod csrf;
 mod cursors;
 mod database;
 mod errors;
+mod feeds;
 mod mail;
 mod openapi;
 mod pages;

@@ -11,11 +11,83 @@ use crate::domain::tags::Tag;
 
 use super::presenters::{PostCard, UserCard};
 use crate::domain::error::FieldErrors;
+use crate::web::feeds::feed_path;
+use crate::web::site::{Site, SiteImage};
 
 /// A page's context, and the template that reads it.
 pub trait PageContext: Serialize {
     /// The template's name (`posts/show` for `templates/posts/show.html.tera`).
     const TEMPLATE: &'static str;
+
+    /// What the page puts in `<head>` besides its title: feeds, its
+    /// canonical URL, link previews. By default the site's feed alone.
+    fn head(&self, site: &Site) -> Head {
+        Head::of_site(site)
+    }
+}
+
+/// What `base` puts in `<head>` for feed readers, crawlers and the link
+/// previews of chat apps and social sites. Absolute URLs, on `public_url`.
+#[derive(Serialize)]
+pub struct Head {
+    /// The site's feed (on every page).
+    pub site_feed: String,
+    /// The page's own feeds (a person's posts).
+    pub feeds: Vec<FeedLink>,
+    pub canonical: Option<String>,
+    pub preview: Option<Preview>,
+}
+
+impl Head {
+    /// The site's feed, and nothing of the page's own.
+    pub fn of_site(site: &Site) -> Head {
+        Head {
+            site_feed: site.url(&feed_path("/")),
+            ..Head::default()
+        }
+    }
+}
+
+impl Default for Head {
+    /// Outside a request (the error page): the site's feed, as a path.
+    fn default() -> Self {
+        Head {
+            site_feed: feed_path("/"),
+            feeds: Vec::new(),
+            canonical: None,
+            preview: None,
+        }
+    }
+}
+
+/// A `<link rel="alternate" type="application/atom+xml">`.
+#[derive(Serialize)]
+pub struct FeedLink {
+    pub title: String,
+    pub href: String,
+}
+
+impl FeedLink {
+    /// Account `id`'s feed (on their profile and their posts).
+    pub fn of_person(site: &Site, id: i32, name: &str) -> FeedLink {
+        FeedLink {
+            title: format!("{name}: posts"),
+            href: site.url(&feed_path(&format!("/users/{id}"))),
+        }
+    }
+}
+
+/// OpenGraph and Twitter-card tags: what a shared link shows.
+#[derive(Serialize)]
+pub struct Preview {
+    /// `og:type`: `article` or `profile`.
+    pub kind: &'static str,
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub image: Option<SiteImage>,
+    /// `profile:username`, on profiles.
+    pub username: Option<String>,
 }
 
 /// A page whose form may come back with problems: [`super::form_error`]
@@ -26,13 +98,14 @@ pub trait FormPage: PageContext {
     fn form(&mut self) -> &mut FormState<Self::Values>;
 }
 
-/// What `base` reads on every page: who is logged in, the form token, and
-/// the flash message from the previous request.
+/// What `base` reads on every page: who is logged in, the form token, the
+/// flash message from the previous request, and what goes in `<head>`.
 #[derive(Serialize)]
 pub struct LayoutContext<'a> {
     pub me: Option<Me<'a>>,
     pub csrf_token: &'a str,
     pub flash: Option<FlashContext<'a>>,
+    pub head: Head,
 }
 
 impl LayoutContext<'static> {
@@ -43,6 +116,7 @@ impl LayoutContext<'static> {
             me: None,
             csrf_token: "",
             flash: None,
+            head: Head::default(),
         }
     }
 }
@@ -180,6 +254,27 @@ pub struct PostPage {
 
 impl PageContext for PostPage {
     const TEMPLATE: &'static str = "posts/show";
+
+    fn head(&self, site: &Site) -> Head {
+        let url = site.url(&self.post.path);
+        Head {
+            feeds: vec![FeedLink::of_person(
+                site,
+                self.post.author_id,
+                &self.post.author_name,
+            )],
+            canonical: Some(url.clone()),
+            preview: Some(Preview {
+                kind: "article",
+                title: self.post.title.clone(),
+                description: self.post.excerpt.clone(),
+                url,
+                image: self.post.image.as_deref().and_then(|name| site.image(name)),
+                username: None,
+            }),
+            ..Head::of_site(site)
+        }
+    }
 }
 
 /// `posts/form`, to write a post (`post` is `None`) or edit one.
@@ -272,6 +367,29 @@ pub struct ProfilePage {
 
 impl PageContext for ProfilePage {
     const TEMPLATE: &'static str = "users/show";
+
+    fn head(&self, site: &Site) -> Head {
+        let user = &self.user;
+        let page = format!("/users/{}", user.id);
+        let url = site.url(&page);
+        let posts = match user.post_count {
+            1 => "1 published post".to_owned(),
+            n => format!("{n} published posts"),
+        };
+        Head {
+            feeds: vec![FeedLink::of_person(site, user.id, &user.name)],
+            canonical: Some(url.clone()),
+            preview: Some(Preview {
+                kind: "profile",
+                title: user.name.clone(),
+                description: format!("{} ({}) on portfolio: {posts}.", user.name, user.uid),
+                url,
+                image: None,
+                username: Some(user.uid.clone()),
+            }),
+            ..Head::of_site(site)
+        }
+    }
 }
 
 /// `users/edit`
@@ -682,7 +800,17 @@ mod tests {
                 kind: "success",
                 message: "Post saved.",
             }),
+            head: Head::default(),
         }
+    }
+
+    /// The site at `https://example.org`.
+    fn site() -> Site {
+        let settings = crate::config::Settings {
+            public_url: Some("https://example.org/".to_owned()),
+            ..crate::config::Settings::default()
+        };
+        Site::new(&settings, 8000)
     }
 
     fn post_card(id: i32, title: &str) -> PostCard {
@@ -815,14 +943,20 @@ mod tests {
             ],
         );
 
-        let html = pages.render(
-            admin(),
-            PostPage {
-                post: post_card(5, "Shown <post>"),
-                html: "<p>Some <em>text</em></p>".to_owned(),
-                can_edit: true,
-            },
-        );
+        let page = PostPage {
+            post: post_card(5, "Shown <post>"),
+            html: "<p>Some <em>text</em></p>".to_owned(),
+            can_edit: true,
+        };
+        let mut layout = admin();
+        layout.head = page.head(&site());
+        // No such file here: the image and its size as a stored one gives.
+        layout.head.preview.as_mut().unwrap().image = Some(SiteImage {
+            url: "https://example.org/uploads/abc.png".to_owned(),
+            width: 640,
+            height: 480,
+        });
+        let html = pages.render(layout, page);
         assert_shows(
             &html,
             &[
@@ -831,6 +965,19 @@ mod tests {
                 "src=\"/uploads/abc.png\"",
                 "href=\"/posts/5/edit\"",
                 "edited 2026-12-05 10:00 UTC",
+                // The head: feeds, canonical URL, link previews.
+                "type=\"application/atom+xml\" title=\"portfolio: the newest posts\" \
+                 href=\"https:&#x2F;&#x2F;example.org&#x2F;feed.xml\"",
+                "<link rel=\"canonical\" href=\"https:&#x2F;&#x2F;example.org&#x2F;posts&#x2F;5-a-slug\">",
+                "<meta property=\"og:type\" content=\"article\">",
+                "<meta property=\"og:title\" content=\"Shown &lt;post&gt;\">",
+                "<meta property=\"og:description\" content=\"The excerpt of Shown &lt;post&gt;\">",
+                "<meta property=\"og:image\" content=\"https:&#x2F;&#x2F;example.org&#x2F;uploads&#x2F;abc.png\">",
+                "<meta property=\"og:image:width\" content=\"640\">",
+                "<meta property=\"og:image:height\" content=\"480\">",
+                "<meta name=\"twitter:card\" content=\"summary_large_image\">",
+                // The author's feed beside the site's.
+                "title=\"Grace Hopper: posts\" href=\"https:&#x2F;&#x2F;example.org&#x2F;users&#x2F;7&#x2F;feed.xml\"",
             ],
         );
 
@@ -905,15 +1052,15 @@ mod tests {
             &["<strong>most posts</strong>", "Name of linus", "linus"],
         );
 
-        let html = pages.render(
-            admin(),
-            ProfilePage {
-                user: user_card(2, "linus"),
-                can_manage: true,
-                posts: vec![post_card(1, "By Linus")],
-                pager: pager(),
-            },
-        );
+        let page = ProfilePage {
+            user: user_card(2, "linus"),
+            can_manage: true,
+            posts: vec![post_card(1, "By Linus")],
+            pager: pager(),
+        };
+        let mut layout = admin();
+        layout.head = page.head(&site());
+        let html = pages.render(layout, page);
         assert_shows(
             &html,
             &[
@@ -921,6 +1068,12 @@ mod tests {
                 "1990-01-02 (age 36)",
                 "href=\"/users/2/password\"",
                 "By Linus",
+                "id=\"user-feed-link\"",
+                "title=\"Name of linus: posts\" href=\"https:&#x2F;&#x2F;example.org&#x2F;users&#x2F;2&#x2F;feed.xml\"",
+                "<meta property=\"og:type\" content=\"profile\">",
+                "<meta property=\"og:description\" content=\"Name of linus (linus) on portfolio: 4 published posts.\">",
+                "<meta property=\"profile:username\" content=\"linus\">",
+                "<meta name=\"twitter:card\" content=\"summary\">",
             ],
         );
 

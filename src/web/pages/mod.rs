@@ -30,7 +30,7 @@ use rocket::response::{Flash, Redirect, Responder};
 use rocket::{Catcher, Route};
 use rocket_dyn_templates::Template;
 
-use contexts::{FlashContext, FormPage, LayoutContext, Me, Page, PageContext, Pager};
+use contexts::{FlashContext, FormPage, Head, LayoutContext, Me, Page, PageContext, Pager};
 
 use crate::config::Settings;
 use crate::domain::error::AppError;
@@ -38,6 +38,7 @@ use crate::domain::page::Window;
 use crate::domain::User;
 use crate::domain::Viewer;
 use crate::web::csrf;
+use crate::web::site::Site;
 
 pub fn routes() -> Vec<Route> {
     [
@@ -73,6 +74,8 @@ pub struct Layout<'r> {
     csrf_token: String,
     flash: Option<(String, String)>,
     pub cookies: &'r CookieJar<'r>,
+    /// For the absolute links in `<head>`.
+    site: Option<&'r Site>,
 }
 
 #[rocket::async_trait]
@@ -102,6 +105,7 @@ impl<'r> FromRequest<'r> for Layout<'r> {
             csrf_token: csrf::token(cookies, secure),
             flash,
             cookies,
+            site: request.rocket().state::<Site>(),
         })
     }
 }
@@ -120,10 +124,12 @@ impl Layout<'_> {
             .flash
             .as_ref()
             .map(|(kind, message)| FlashContext { kind, message });
+        let head = self.site.map_or_else(Head::default, |site| page.head(site));
         let layout = LayoutContext {
             me,
             csrf_token: &self.csrf_token,
             flash,
+            head,
         };
         render(layout, page)
     }
