@@ -174,6 +174,8 @@ define_cases() {
     add_case site_feed         "GET /feed.xml"               "/feed.xml"
     add_case user_feed_heavy   "GET /users/<id>/feed.xml"    "/users/$heavy/feed.xml"
     add_case user_feed_random  "GET /users/<id>/feed.xml"    "@$CASE_DIR/user_feeds"
+    add_case tag_feed_big      "GET /tags/<name>/feed.xml"   "/tags/lamp/feed.xml"
+    add_case tag_feed_small    "GET /tags/<name>/feed.xml"   "/tags/topic-7/feed.xml"
     # Sitemaps: the index reads MAX(id) of three primary keys; a chunk is a
     # primary-key range of sitemap_chunk ids (chunk 0 is a full one).
     add_case sitemap_index     "GET /sitemap.xml"            "/sitemap.xml"

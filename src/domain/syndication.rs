@@ -20,6 +20,7 @@ use diesel::prelude::*;
 
 use super::page::Slice;
 use super::post::PostFilter;
+use super::tags::{in_use, Tag};
 use super::{Post, PostWithAuthor};
 use crate::db::schema::{posts, tags, users};
 use crate::db::DbConnection;
@@ -45,6 +46,15 @@ pub fn newest_published(
         Slice::first(FEED_ENTRIES),
     )?;
     Ok(window.items)
+}
+
+/// The newest [`FEED_ENTRIES`] published posts carrying the tag `name`, in
+/// the tag page's order (its `post_tags_listing` index); a tag no published
+/// post carries is "not found", as its page is.
+pub fn newest_tagged(conn: &mut DbConnection, name: &str) -> AppResult<(Tag, Vec<PostWithAuthor>)> {
+    let tag = in_use(conn, name)?;
+    let (window, _total) = tag.posts(conn, Slice::first(FEED_ENTRIES))?;
+    Ok((tag, window.items))
 }
 
 /// What a sitemap lists, one kind a file.

@@ -1,18 +1,8 @@
 //! Atom 1.0 feeds (RFC 4287) of the newest published posts:
-//! `GET /feed.xml` (the site) and `GET /users/<id>/feed.xml` (one person).
-//! A feed of any other list is [`atom`] of its posts and a [`FeedMeta`],
-//! answered with [`feed_response`]; a tag's, for instance:
-//!
-//! ```ignore
-//! let posts = /* the tag's newest FEED_ENTRIES published posts */;
-//! let meta = FeedMeta {
-//!     title: format!("Posts tagged {tag} · portfolio"),
-//!     page: format!("/tags/{tag}"),
-//!     feed: format!("/tags/{tag}/feed.xml"),
-//!     author: None,
-//! };
-//! feed_response(site, &meta, &posts)
-//! ```
+//! `GET /feed.xml` (the site), `GET /users/<id>/feed.xml` (one person) and
+//! `GET /tags/<name>/feed.xml` (one tag). A feed of any other list is
+//! [`atom`] of its posts and a [`FeedMeta`], answered with
+//! [`feed_response`].
 //!
 //! Links are absolute, on [`Site`] (`public_url`). An entry's id is its
 //! post's `/posts/<id>` URL, which no edit changes (the title, and so the
@@ -32,7 +22,7 @@ use crate::web::fresh::Fresh;
 use crate::web::site::Site;
 
 pub fn routes() -> Vec<Route> {
-    routes![site_feed, user_feed]
+    routes![site_feed, user_feed, tag_feed]
 }
 
 /// How long an entry's plain-text summary is, in characters.
@@ -96,6 +86,23 @@ async fn user_feed(db: Db<'_>, site: &State<Site>, id: i32) -> AppResult<Fresh> 
         feed: feed_path(&page),
         page,
         author: Some(&author),
+    };
+    feed_response(site, &meta, &posts)
+}
+
+/// `GET /tags/<name>/feed.xml`: one tag's newest posts; 404 for a tag no
+/// published post carries.
+#[get("/tags/<name>/feed.xml")]
+async fn tag_feed(db: Db<'_>, site: &State<Site>, name: String) -> AppResult<Fresh> {
+    let (tag, posts) = db
+        .read(move |conn| syndication::newest_tagged(conn, &name))
+        .await?;
+    let page = format!("/tags/{}", tag.name);
+    let meta = FeedMeta {
+        title: format!("Posts tagged {} · portfolio", tag.name),
+        feed: feed_path(&page),
+        page,
+        author: None,
     };
     feed_response(site, &meta, &posts)
 }

@@ -601,3 +601,58 @@ async fn the_sitemap_lists_chunks_of_public_pages_and_robots_point_at_it() {
     }
     assert!(robots.contains(&format!("Sitemap: {SITE}/sitemap.xml\n")));
 }
+
+#[rocket::async_test]
+async fn a_tags_feed_has_its_newest_published_posts_and_its_page_links_it() {
+    let app = spawn_site(10_000).await;
+    let ada = app.create_user("ada").await;
+    let mut tagged = Vec::new();
+    for n in 1..=21 {
+        let reply = app
+            .post(
+                "/api/posts",
+                &json!({"title": format!("Walk {n}"), "content": "x", "tags": ["walks"]}),
+                Some(&ada),
+            )
+            .await;
+        tagged.push(reply.body["id"].as_i64().unwrap());
+    }
+    let tomorrow = (Utc::now() + Duration::days(1)).to_rfc3339();
+    for body in [
+        json!({"title": "Untagged", "content": "x"}),
+        json!({"title": "Draft walk", "content": "x", "tags": ["walks"], "published": false}),
+        json!({"title": "Later walk", "content": "x", "tags": ["walks"], "publish_at": tomorrow}),
+    ] {
+        app.post("/api/posts", &body, Some(&ada)).await;
+    }
+
+    let feed = feed(&app, "/tags/walks/feed.xml").await;
+    assert_eq!(feed.id, format!("{SITE}/tags/walks/feed.xml"));
+    let alternate = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref() == Some("alternate"))
+        .map(|l| l.href.clone());
+    assert_eq!(alternate, Some(format!("{SITE}/tags/walks")));
+    let expected: Vec<String> = tagged
+        .iter()
+        .rev()
+        .take(20)
+        .map(|id| format!("{SITE}/posts/{id}"))
+        .collect();
+    assert_eq!(
+        entry_ids(&feed),
+        expected,
+        "the 20 newest tagged, published ones"
+    );
+
+    // An unused tag has no feed, as it has no page.
+    let (status, _, _) = fetch(&app, "/tags/never-used/feed.xml", &[]).await;
+    assert_eq!(status, Status::NotFound);
+
+    let html = page(&app, "/tags/walks").await;
+    assert!(html.contains(&format!(
+        "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Posts tagged walks\" href=\"{SITE}/tags/walks/feed.xml\">"
+    )), "{html}");
+    assert!(html.contains("id=\"tag-feed-link\""));
+}

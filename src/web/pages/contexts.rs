@@ -75,6 +75,14 @@ impl FeedLink {
             href: site.url(&feed_path(&format!("/users/{id}"))),
         }
     }
+
+    /// Tag `name`'s feed (on its page).
+    pub fn of_tag(site: &Site, name: &str) -> FeedLink {
+        FeedLink {
+            title: format!("Posts tagged {name}"),
+            href: site.url(&feed_path(&format!("/tags/{name}"))),
+        }
+    }
 }
 
 /// OpenGraph and Twitter-card tags: what a shared link shows.
@@ -242,6 +250,14 @@ pub struct TagPage {
 
 impl PageContext for TagPage {
     const TEMPLATE: &'static str = "tags/show";
+
+    fn head(&self, site: &Site) -> Head {
+        Head {
+            feeds: vec![FeedLink::of_tag(site, &self.tag)],
+            canonical: Some(site.url(&format!("/tags/{}", self.tag))),
+            ..Head::of_site(site)
+        }
+    }
 }
 
 /// `posts/show`: the card plus its Markdown rendered to safe HTML.
