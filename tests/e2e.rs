@@ -172,6 +172,33 @@ impl Session<'_> {
         self.text("body").await
     }
 
+    /// What a feed reader subscribed to the link `css` on this page finds:
+    /// the page's own script-free link, fetched by the browser (same
+    /// origin) and parsed by an independent feed parser.
+    async fn subscribe(&self, css: &str) -> feed_rs::model::Feed {
+        let link = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"));
+        let href = link.prop("href").await.unwrap().expect("a feed link");
+        let answer = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0])
+                   .then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), t])))
+                   .catch(e => done([0, String(e), '']));",
+                vec![json!(href)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer[0], json!(200), "{href}: {answer}");
+        assert_eq!(answer[1], json!("application/atom+xml; charset=utf-8"));
+        let xml = answer[2].as_str().unwrap();
+        feed_rs::parser::parse(xml.as_bytes()).unwrap_or_else(|e| panic!("{href}: {e}\n{xml}"))
+    }
+
     async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
@@ -310,6 +337,24 @@ async fn a_person_uses_the_site_in_a_real_browser() {
     assert_eq!(ada.path().await, "/tags/history");
     assert!(ada.body().await.contains("Notes on the engine"));
     ada.screenshot("tag").await;
+
+    // A reader subscribes to the tag's feed and to the site's, from the
+    // links on the pages, and finds the new post in each.
+    for (page, link) in [
+        ("/tags/history", "#tag-feed-link"),
+        ("/", "#site-feed-link"),
+    ] {
+        ada.open(page).await;
+        let feed = ada.subscribe(link).await;
+        let entry = feed
+            .entries
+            .iter()
+            .find(|entry| {
+                entry.title.as_ref().map(|t| t.content.as_str()) == Some("Notes on the engine")
+            })
+            .unwrap_or_else(|| panic!("the new post in the feed of {page}"));
+        assert_eq!(entry.links[0].href, format!("{}{post_path}", base));
+    }
 
     ada.open("/").await;
     assert!(
