@@ -78,6 +78,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .manage(throttle)
         .manage(ask_throttle)
         .manage(outbox)
+        .manage(domain::comments::CommentThrottle::default())
         .manage(domain::posts::WritingRules {
             require_verified_email: settings.require_verified_email,
         })

@@ -207,8 +207,28 @@ impl PostTitle {
     }
 }
 
-/// A post's Markdown source: 1–20,000 characters, line breaks and tabs
-/// allowed, other control characters (NUL among them) not.
+/// Markdown as typed, of at most `max_chars`: Windows line ends made plain
+/// (so lengths mean the same everywhere), trailing space dropped; line
+/// breaks and tabs allowed, other control characters (NUL among them) not.
+fn markdown_text(raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let text = raw.replace("\r\n", "\n");
+    let text = text.trim_end();
+    if text.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if text.chars().count() > max_chars {
+        return Err(format!("must be at most {max_chars} characters long"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// A post's Markdown source: 1–20,000 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PostContent(String);
 
@@ -216,25 +236,23 @@ impl PostContent {
     pub const MAX_CHARS: usize = 20_000;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        // Windows line ends become plain ones so lengths mean the same everywhere.
-        let content = raw.replace("\r\n", "\n");
-        let content = content.trim_end();
-        if content.trim().is_empty() {
-            return Err("must not be empty".into());
-        }
-        if content.chars().count() > Self::MAX_CHARS {
-            return Err(format!(
-                "must be at most {} characters long",
-                Self::MAX_CHARS
-            ));
-        }
-        if content
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            return Err("must not contain control characters".into());
-        }
-        Ok(PostContent(content.to_owned()))
+        markdown_text(raw, Self::MAX_CHARS).map(PostContent)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A comment's Markdown source: 1–2,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentBody(String);
+
+impl CommentBody {
+    pub const MAX_CHARS: usize = 2_000;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        markdown_text(raw, Self::MAX_CHARS).map(CommentBody)
     }
 
     pub fn as_str(&self) -> &str {
@@ -245,6 +263,25 @@ impl PostContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_is_one_to_two_thousand_characters_of_markdown() {
+        assert_eq!(
+            CommentBody::parse("Nice *post*  \r\n").unwrap().as_str(),
+            "Nice *post*"
+        );
+        assert_eq!(
+            CommentBody::parse(" \n\t ").unwrap_err(),
+            "must not be empty"
+        );
+        assert!(CommentBody::parse(&"é".repeat(2_000)).is_ok());
+        assert_eq!(
+            CommentBody::parse(&"é".repeat(2_001)).unwrap_err(),
+            "must be at most 2000 characters long"
+        );
+        assert!(CommentBody::parse("a\u{0}b").is_err());
+        assert!(CommentBody::parse("line\n\tindented").is_ok());
+    }
 
     #[test]
     fn uids_are_lowercased_and_limited_to_a_small_alphabet() {

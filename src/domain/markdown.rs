@@ -7,15 +7,29 @@ use pulldown_cmark::{html, Options, Parser};
 
 /// Safe HTML for a post's Markdown source.
 pub fn to_safe_html(source: &str) -> String {
+    render(source, true)
+}
+
+/// Safe HTML for a comment's Markdown source: as a post's, but without
+/// images (neither Markdown's `![]()` nor an `<img>` tag), so a comment
+/// cannot load anything from elsewhere or fill the page with pictures.
+pub fn comment_html(source: &str) -> String {
+    render(source, false)
+}
+
+fn render(source: &str, images: bool) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(source, options));
-    ammonia::Builder::default()
+    let mut cleaner = ammonia::Builder::default();
+    cleaner
         .link_rel(Some("nofollow noopener noreferrer"))
-        .url_schemes(["http", "https", "mailto"].into())
-        .clean(&unsafe_html)
-        .to_string()
+        .url_schemes(["http", "https", "mailto"].into());
+    if !images {
+        cleaner.rm_tags(["img"]);
+    }
+    cleaner.clean(&unsafe_html).to_string()
 }
 
 /// The first `max_chars` characters of a post's text, without Markdown
@@ -46,7 +60,24 @@ pub fn excerpt(source: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{excerpt, to_safe_html};
+    use super::{comment_html, excerpt, to_safe_html};
+
+    #[test]
+    fn comments_render_markdown_without_images_or_script() {
+        let html = comment_html(
+            "**Yes** ![a cat](https://example.org/cat.png) <img src=x onerror=alert(1)> \
+             <script>alert(2)</script> [site](https://example.org)",
+        );
+        assert!(html.contains("<strong>Yes</strong>"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            !html.contains("<script") && !html.contains("onerror"),
+            "{html}"
+        );
+        assert!(html.contains("href=\"https://example.org\""), "{html}");
+        // A post keeps its images.
+        assert!(to_safe_html("![a cat](https://example.org/cat.png)").contains("<img"));
+    }
 
     #[test]
     fn excerpts_are_plain_text_without_markup_or_html() {

@@ -8,12 +8,15 @@
 //! already leaves unpublished posts out through its indexes and kept
 //! counts, so hiding costs nothing on any read. Lifting the suspension puts
 //! every post back as it was, and the sessions and tokens work again.
+//! Its comments are hidden too (`comments.hidden`, uncounted) and come back
+//! with the lifting.
 //! The last admin who is not suspended cannot be suspended.
 
 use diesel::prelude::*;
 
 use crate::db::schema::{login_challenges, posts, users};
 use crate::db::{write_transaction, DbConnection};
+use crate::domain::comments;
 use crate::domain::error::{AppError, AppResult, FieldErrors};
 use crate::domain::{now, Role, User};
 
@@ -51,6 +54,7 @@ pub fn suspend(conn: &mut DbConnection, actor: &User, id: i32, reason: &str) -> 
             posts::published.eq(false),
         ))
         .execute(conn)?;
+        comments::set_hidden_for(conn, id, true)?;
         diesel::delete(login_challenges::table.filter(login_challenges::user_id.eq(id)))
             .execute(conn)?;
         let since = target.suspended_at.unwrap_or_else(now);
@@ -82,6 +86,7 @@ pub fn lift(conn: &mut DbConnection, actor: &User, id: i32) -> AppResult<User> {
             posts::held_published.eq(None::<bool>),
         ))
         .execute(conn)?;
+        comments::set_hidden_for(conn, id, false)?;
         Ok(diesel::update(users::table.find(id))
             .set((
                 users::suspended_at.eq(None::<chrono::NaiveDateTime>),

@@ -675,6 +675,40 @@ async fn every_operation_answers_its_documented_success_shape() {
         .delete(&format!("/api/posts/{id}/image"), Some(&grace))
         .await;
     assert_eq!(unpictured.status, Status::Ok);
+    // Comments: made on a published post, listed, shown, changed, deleted.
+    let public = api.get("/api/posts?per_page=1", None).await.body["items"][0]["id"].clone();
+    let comment = api
+        .post(
+            &format!("/api/posts/{public}/comments"),
+            json!({"body": "A *fine* post."}),
+            Some(&grace),
+        )
+        .await;
+    assert_eq!(comment.status, Status::Created);
+    let comment_id = comment.body["id"].as_i64().unwrap();
+    let comments = api
+        .get(&format!("/api/posts/{public}/comments?per_page=1"), None)
+        .await;
+    assert_eq!(comments.status, Status::Ok);
+    assert_eq!(
+        comments.body["items"][0]["body_html"],
+        "<p>A <em>fine</em> post.</p>\n"
+    );
+    let one = api.get(&format!("/api/comments/{comment_id}"), None).await;
+    assert_eq!(one.status, Status::Ok);
+    let edited = api
+        .patch(
+            &format!("/api/comments/{comment_id}"),
+            json!({"body": "A fine post, really."}),
+            Some(&grace),
+        )
+        .await;
+    assert_eq!(edited.status, Status::Ok);
+    let uncommented = api
+        .delete(&format!("/api/comments/{comment_id}"), Some(&admin))
+        .await;
+    assert_eq!(uncommented.status, Status::NoContent);
+
     let removed = api.delete(&format!("/api/posts/{id}"), Some(&grace)).await;
     assert_eq!(removed.status, Status::NoContent);
 
@@ -1170,6 +1204,61 @@ async fn error_responses_match_the_documented_error_shape() {
         .delete("/api/users/999999/suspension", Some(&admin))
         .await;
     assert_eq!(nobody.status, Status::NotFound);
+
+    // Comments: on a draft (404), empty (422), anonymous (401), someone
+    // else's (403), on a post closed to comments (403).
+    let on_draft = api
+        .post(
+            &format!("/api/posts/{draft}/comments"),
+            json!({"body": "x"}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(on_draft.status, Status::NotFound);
+    let hidden_list = api.get(&format!("/api/posts/{draft}/comments"), None).await;
+    assert_eq!(hidden_list.status, Status::NotFound);
+    let empty = api
+        .post(
+            &format!("/api/posts/{published}/comments"),
+            json!({"body": " "}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(empty.status, Status::UnprocessableEntity);
+    let bobs = api
+        .post(
+            &format!("/api/posts/{published}/comments"),
+            json!({"body": "Mine"}),
+            Some(&bob),
+        )
+        .await;
+    let bobs = bobs.body["id"].as_i64().unwrap();
+    let not_yours = api
+        .patch(
+            &format!("/api/comments/{bobs}"),
+            json!({"body": "Ada's now"}),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(not_yours.status, Status::Forbidden);
+    let anonymous = api.delete(&format!("/api/comments/{bobs}"), None).await;
+    assert_eq!(anonymous.status, Status::Unauthorized);
+    let no_comment = api.get("/api/comments/999999", None).await;
+    assert_eq!(no_comment.status, Status::NotFound);
+    api.patch(
+        &format!("/api/posts/{published}"),
+        json!({"comments_closed": true}),
+        Some(&ada),
+    )
+    .await;
+    let closed = api
+        .post(
+            &format!("/api/posts/{published}/comments"),
+            json!({"body": "Late"}),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(closed.status, Status::Forbidden);
 
     // Email verification: nobody to send it to; a token that is no link.
     let anonymous = api

@@ -3,6 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::comments::CommentWithAuthor;
+use crate::domain::markdown;
 use crate::domain::page::Window;
 use crate::domain::post_views::Trending;
 use crate::domain::search::SearchHit;
@@ -100,6 +102,38 @@ pub struct PostBody {
     /// hits in `<mark>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet_html: Option<String>,
+}
+
+/// A comment.
+#[derive(Debug, Serialize)]
+pub struct CommentJson {
+    pub id: i32,
+    pub post_id: i32,
+    /// Markdown source.
+    pub body: String,
+    /// The body rendered: safe HTML, no images.
+    pub body_html: String,
+    pub author: AuthorBody,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CommentWithAuthor> for CommentJson {
+    fn from(CommentWithAuthor { comment, author }: CommentWithAuthor) -> Self {
+        CommentJson {
+            id: comment.id,
+            post_id: comment.post_id,
+            body_html: markdown::comment_html(&comment.body),
+            body: comment.body,
+            author: AuthorBody {
+                id: author.id,
+                uid: author.uid,
+                name: author.name,
+            },
+            created_at: utc(comment.created_at),
+            updated_at: utc(comment.updated_at),
+        }
+    }
 }
 
 /// `GET /api/posts/trending`.

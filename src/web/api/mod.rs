@@ -4,6 +4,7 @@
 //! answers `{"error": {"status": N, "message": "...", "fields": {...}}}`.
 
 mod bodies;
+pub mod comments;
 pub mod email_verifications;
 pub mod invites;
 pub mod openapi;
@@ -22,7 +23,7 @@ use rocket::{Catcher, Request, Route};
 use crate::domain::error::AppError;
 use crate::web::error::StatusError;
 
-pub use bodies::{Message, Paginated, PostBody, TrendingBody, TrendingPage, UserBody};
+pub use bodies::{CommentJson, Message, Paginated, PostBody, TrendingBody, TrendingPage, UserBody};
 
 /// A JSON request body. It must say it is JSON (`Content-Type:
 /// application/json`, else 415): Rocket's `Json` would parse any body, and a
@@ -64,6 +65,7 @@ pub fn routes() -> Vec<Route> {
     [
         users::routes(),
         posts::routes(),
+        comments::routes(),
         session::routes(),
         password_resets::routes(),
         email_verifications::routes(),
