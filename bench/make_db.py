@@ -28,7 +28,8 @@ Standard library only. Steps:
    posts get 1-3 daily rows of 1..50 views (never before the post's day);
    posts.views is set at insert time to those plus some older views.
    Then tags: "lamp" on every 5th post (a huge tag), "topic-N" on every
-   3rd, "zeppelin" on every 10,000th (the triggers count them).
+   3rd, "zeppelin" on every 10,000th (the triggers count them); and
+   comments: one on every 50th published post, 20,000 on the "busy post".
 5. Checkpoint the WAL (TRUNCATE), switch the file to journal_mode=DELETE
    (self-contained: one file, no -wal/-shm), move it to OUT.db. The demo
    image goes to OUT's stem + ".uploads/" (e.g. posts-10000.uploads/), to be
@@ -304,6 +305,26 @@ def main() -> int:
         t_tags = time.monotonic()
         log(f"tags in {t_tags - t_views:.1f} s")
 
+        # 4c. Comments (the triggers keep posts.comments): one on every 50th
+        # published post, and 20,000 on the newest inserted published post
+        # (a post whose comments run to 400 pages), by writers in turn.
+        (busy_post,) = conn.execute(
+            "SELECT max(id) FROM posts WHERE published AND id >= ?", (id_first,)).fetchone()
+        stamp_now = stamp(end_us)
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO comments (post_id, user_id, body, created_at, updated_at) "
+            "SELECT id, user_id, 'A comment on post ' || id || ': *lamp* and wire.', updated_at, updated_at "
+            "FROM posts WHERE id >= ? AND published AND id % 50 = 0", (id_first,))
+        writer_ids = [row[0] for row in conn.execute("SELECT id FROM users WHERE uid LIKE 'writer%' ORDER BY id LIMIT 1000")]
+        conn.executemany(
+            "INSERT INTO comments (post_id, user_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            ((busy_post, writer_ids[k % len(writer_ids)], f"Comment {k} on the busy post.", stamp_now, stamp_now)
+             for k in range(20_000)))
+        conn.execute("COMMIT")
+        t_comments = time.monotonic()
+        log(f"comments in {t_comments - t_tags:.1f} s")
+
         # Facts, and a check that the triggers did their work.
         posts, published, id_min, id_max = conn.execute(
             "SELECT count(*), sum(published), min(id), max(id) FROM posts").fetchone()
@@ -322,7 +343,10 @@ def main() -> int:
         (big_tag_counted,) = conn.execute(
             "SELECT count(*) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
             "WHERE t.name = 'lamp' AND pt.published").fetchone()
+        (busy_comments,) = conn.execute("SELECT comments FROM posts WHERE id = ?", (busy_post,)).fetchone()
         problems = []
+        if busy_comments < 20_000:
+            problems.append(f"posts.comments={busy_comments} for the busy post, which has 20,000 or more")
         if big_tag != big_tag_counted:
             problems.append(f"tags.posts={big_tag} for lamp but {big_tag_counted} published posts carry it")
         if totals != published:
@@ -368,6 +392,7 @@ def main() -> int:
         "rare_word": RARE_WORD,
         "rare_hits": fts_rare,
         "daily_view_rows": daily,
+        "busy_post": busy_post,
         "big_tag": "lamp",
         "big_tag_posts": big_tag,
         "built_utc_day": today.isoformat(),

@@ -89,6 +89,9 @@ define_cases() {
     image=$(sed -n 's/^image=//p' <<<"$facts")
     users=$(sed -n 's/^users=//p' <<<"$facts")
     published=$(sed -n 's/^published=//p' <<<"$facts")
+    local busy comment
+    busy=$(sed -n 's/^busy_post=//p' <<<"$facts")
+    comment=$(sed -n 's/^comment_id=//p' <<<"$facts")
     sed 's|^|/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/post_ids_paths"
     sed 's|^|/api/posts/|' "$CASE_DIR/post_ids" >"$CASE_DIR/api_posts"
     sed 's|^|/users/|' "$CASE_DIR/user_ids" >"$CASE_DIR/profiles"
@@ -111,17 +114,24 @@ define_cases() {
     local deep_tag
     read -r deep_tag steps < <(walk_next "/api/posts?per_page=20&tag=lamp" "$WALK")
     local tag_steps=$steps
+    local deep_comments
+    read -r deep_comments steps < <(walk_next "/api/posts/$busy/comments?per_page=20" "$WALK")
+    local comment_steps=$steps
+    printf '/posts/%s\n' "$busy" >"$CASE_DIR/busy_id_path"
+    resolve_moved "$CASE_DIR/busy_id_path" "$CASE_DIR/busy_page"
+    local busy_page; busy_page=$(head -1 "$CASE_DIR/busy_page")
     # Post pages live at /posts/<id>-<slug>: the addresses the ids move to.
     resolve_moved "$CASE_DIR/post_ids_paths" "$CASE_DIR/post_pages"
     stop_server "$SERVER_PID"
-    [[ -n $deep_posts && -n $deep_heavy && -n $deep_users && -n $deep_tag ]] || die "walking the next links failed"
+    [[ -n $deep_posts && -n $deep_heavy && -n $deep_users && -n $deep_tag && -n $deep_comments ]] || die "walking the next links failed"
+    local comments_cursor=${deep_comments#*after=}; comments_cursor=${comments_cursor%%&*}
     local tag_cursor=${deep_tag#*after=}; tag_cursor=${tag_cursor%%&*}
     # The same cursors open the HTML listings (same order, same keys).
     local posts_cursor=${deep_posts#*after=}; posts_cursor=${posts_cursor%%&*}
     local heavy_cursor=${deep_heavy#*after=}; heavy_cursor=${heavy_cursor%%&*}
     echo "   heavy author id $heavy; deep cursors after $posts_steps (posts), $heavy_steps (heavy author), $users_steps (users by posts) next links"
     record "size$size.heavy_id" "$heavy"
-    record "size$size.deep_steps" "posts:$posts_steps,heavy:$heavy_steps,users:$users_steps,tag:$tag_steps"
+    record "size$size.deep_steps" "posts:$posts_steps,heavy:$heavy_steps,users:$users_steps,tag:$tag_steps,comments:$comment_steps"
 
     add_case home              "GET /?<paging..>"            "/"
     add_case login             "GET /login?<next>"           "/login"
@@ -141,13 +151,20 @@ define_cases() {
     add_case profile_heavy     "GET /users/<id>?<paging..>"  "/users/$heavy"
     add_case profile_heavy_deep "GET /users/<id>?<paging..>" "/users/$heavy?after=$heavy_cursor"
     add_case profile_random    "GET /users/<id>?<paging..>"  "@$CASE_DIR/profiles"
-    add_case post_moved        "GET /posts/<address>"        "@$CASE_DIR/post_ids_paths" 301
+    add_case post_moved        "GET /posts/<address>?<paging..>"        "@$CASE_DIR/post_ids_paths" 301
     add_case tag_big           "GET /tags/<name>?<paging..>" "/tags/lamp"
     add_case tag_big_p51       "GET /tags/<name>?<paging..>" "/tags/lamp?page=51"
     add_case tag_big_deep      "GET /tags/<name>?<paging..>" "/tags/lamp?after=$tag_cursor"
     add_case tag_small         "GET /tags/<name>?<paging..>" "/tags/topic-7"
     add_case tag_rare          "GET /tags/<name>?<paging..>" "/tags/zeppelin"
-    add_case post_page         "GET /posts/<address>"             "@$CASE_DIR/post_pages"
+    # The busy post: its page with the first 50 of 20,000 comments, and deep.
+    add_case post_page_busy    "GET /posts/<address>?<paging..>" "$busy_page"
+    add_case post_page_busy_deep "GET /posts/<address>?<paging..>" "$busy_page?after=$comments_cursor"
+    add_case api_comments_busy "GET /api/posts/<id>/comments?<paging..>" "/api/posts/$busy/comments"
+    add_case api_comments_busy_p51 "GET /api/posts/<id>/comments?<paging..>" "/api/posts/$busy/comments?page=51&per_page=20"
+    add_case api_comments_busy_deep "GET /api/posts/<id>/comments?<paging..>" "$deep_comments"
+    add_case api_comment       "GET /api/comments/<id>"      "/api/comments/$comment"
+    add_case post_page         "GET /posts/<address>?<paging..>"             "@$CASE_DIR/post_pages"
     if [[ -n $image ]]; then
         add_case upload        "GET /uploads/<name>"         "/uploads/$image"
     fi

@@ -266,6 +266,12 @@ print(f"heavy_id={heavy[0]}")
 print(f"image={image[0] if image else ''}")
 print(f"users={len(users)}")
 print(f"published={published}")
+# The post with the most comments (make_db.py gives one 20,000): a scan,
+# once per size, outside any measurement.
+busy = conn.execute("SELECT id FROM posts WHERE published ORDER BY comments DESC, id LIMIT 1").fetchone()
+print(f"busy_post={busy[0] if busy else ''}")
+comment = conn.execute("SELECT min(id) FROM comments").fetchone()
+print(f"comment_id={comment[0] if comment and comment[0] else ''}")
 PY
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::tags::Tag;
 
-use super::presenters::{PostCard, UserCard};
+use super::presenters::{CommentCard, PostCard, UserCard};
 use crate::domain::error::FieldErrors;
 use crate::web::feeds::feed_path;
 use crate::web::site::{Site, SiteImage};
@@ -260,12 +260,76 @@ impl PageContext for TagPage {
     }
 }
 
-/// `posts/show`: the card plus its Markdown rendered to safe HTML.
+/// `posts/show`: the card plus its Markdown rendered to safe HTML, and its
+/// comments.
 #[derive(Serialize)]
 pub struct PostPage {
     pub post: PostCard,
     pub html: String,
     pub can_edit: bool,
+    pub comments: CommentsBlock,
+}
+
+impl FormPage for PostPage {
+    type Values = CommentValues;
+
+    fn form(&mut self) -> &mut FormState<CommentValues> {
+        &mut self.comments.form
+    }
+}
+
+/// A post's comments: a slice, oldest first, and the form for a new one.
+#[derive(Serialize)]
+pub struct CommentsBlock {
+    pub items: Vec<CommentCard>,
+    /// The post's comments in all (a kept count).
+    pub total: i64,
+    pub pager: Pager,
+    /// New comments are taken: the post is published and not closed.
+    pub open: bool,
+    /// Its author closed it to new comments.
+    pub closed: bool,
+    pub form: FormState<CommentValues>,
+}
+
+/// The comment form's field.
+#[derive(Serialize, Default)]
+pub struct CommentValues {
+    pub body: String,
+}
+
+/// `comments/edit`: a comment's author changes it.
+#[derive(Serialize)]
+pub struct CommentEditPage {
+    #[serde(flatten)]
+    pub form: FormState<CommentValues>,
+    pub id: i32,
+    pub post_title: String,
+    pub post_path: String,
+}
+
+impl PageContext for CommentEditPage {
+    const TEMPLATE: &'static str = "comments/edit";
+}
+
+impl FormPage for CommentEditPage {
+    type Values = CommentValues;
+
+    fn form(&mut self) -> &mut FormState<CommentValues> {
+        &mut self.form
+    }
+}
+
+/// `comments/delete`: asks first.
+#[derive(Serialize)]
+pub struct CommentDeletePage {
+    pub comment: CommentCard,
+    pub post_title: String,
+    pub post_path: String,
+}
+
+impl PageContext for CommentDeletePage {
+    const TEMPLATE: &'static str = "comments/delete";
 }
 
 impl PageContext for PostPage {
@@ -847,6 +911,20 @@ mod tests {
             tags: vec!["rust".to_owned(), "travel-notes".to_owned()],
             published_on: "2026-12-04 09:30 UTC".to_owned(),
             scheduled_for: None,
+            comments: 2,
+        }
+    }
+
+    fn comment_card(id: i32, mine: bool) -> CommentCard {
+        CommentCard {
+            id,
+            author_id: 8,
+            author_name: format!("Commenter {id}"),
+            html: format!("<p>Comment <em>{id}</em></p>"),
+            created: "2026-12-06 11:00 UTC".to_owned(),
+            edited: mine.then(|| "2026-12-06 12:00 UTC".to_owned()),
+            can_edit: mine,
+            can_delete: true,
         }
     }
 
@@ -959,10 +1037,24 @@ mod tests {
             ],
         );
 
+        let mut comment_form = FormState::new(CommentValues {
+            body: "Kept <text>".to_owned(),
+        });
+        comment_form
+            .errors
+            .insert("body".to_owned(), "must not be empty".to_owned());
         let page = PostPage {
             post: post_card(5, "Shown <post>"),
             html: "<p>Some <em>text</em></p>".to_owned(),
             can_edit: true,
+            comments: CommentsBlock {
+                items: vec![comment_card(31, true), comment_card(32, false)],
+                total: 2,
+                pager: pager(),
+                open: true,
+                closed: false,
+                form: comment_form,
+            },
         };
         let mut layout = admin();
         layout.head = page.head(&site());
@@ -994,6 +1086,58 @@ mod tests {
                 "<meta name=\"twitter:card\" content=\"summary_large_image\">",
                 // The author's feed beside the site's.
                 "title=\"Grace Hopper: posts\" href=\"https:&#x2F;&#x2F;example.org&#x2F;users&#x2F;7&#x2F;feed.xml\"",
+                // Its comments, the form with the text kept and the message.
+                "2 comments</h2>",
+                "id=\"comment-31\"",
+                "<p>Comment <em>31</em></p>",
+                "edited 2026-12-06 12:00 UTC",
+                "href=\"/comments/31/edit\"",
+                "href=\"/comments/32/delete\"",
+                "rel=\"prev\">← Earlier</a>",
+                "action=\"/posts/5/comments\"",
+                ">Kept &lt;text&gt;</textarea>",
+                "Your comment must not be empty",
+            ],
+        );
+        assert!(
+            !html.contains("href=\"/comments/32/edit\""),
+            "only its author edits"
+        );
+        // Included by posts/show, and checked just above.
+        pages.rendered.insert("posts/comments");
+
+        let mut edit = CommentEditPage {
+            form: FormState::new(CommentValues {
+                body: "Was *this*".to_owned(),
+            }),
+            id: 31,
+            post_title: "A <post>".to_owned(),
+            post_path: "/posts/5-a-post".to_owned(),
+        };
+        edit.form.error = "some fields are invalid".to_owned();
+        let html = pages.render(admin(), edit);
+        assert_shows(
+            &html,
+            &[
+                "Edit your comment on “A &lt;post&gt;”",
+                "action=\"/comments/31/edit\"",
+                ">Was *this*</textarea>",
+                "Some fields are invalid.",
+            ],
+        );
+        let html = pages.render(
+            admin(),
+            CommentDeletePage {
+                comment: comment_card(32, false),
+                post_title: "A post".to_owned(),
+                post_path: "/posts/5-a-post".to_owned(),
+            },
+        );
+        assert_shows(
+            &html,
+            &[
+                "action=\"/comments/32/delete\"",
+                "<p>Comment <em>32</em></p>",
             ],
         );
 

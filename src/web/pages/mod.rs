@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod comments;
 pub mod contexts;
 pub mod csrf_form;
 pub mod email;
@@ -49,6 +50,7 @@ pub fn routes() -> Vec<Route> {
         two_factor::routes(),
         users::routes(),
         posts::routes(),
+        comments::routes(),
         search::routes(),
         tags::routes(),
         tokens::routes(),

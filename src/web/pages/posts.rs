@@ -8,9 +8,8 @@ use rocket::response::Redirect;
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 
-use super::contexts::{
-    FormState, PostDeletePage, PostFormPage, PostListPage, PostPage, PostValues,
-};
+use super::comments;
+use super::contexts::{FormState, PostDeletePage, PostFormPage, PostListPage, PostValues};
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::presenters::{when, PostCard};
 use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
@@ -56,7 +55,7 @@ async fn list(layout: Layout<'_>, db: Db<'_>, uri: &Origin<'_>, paging: Paging) 
 /// (`<id>` alone, a slug from an earlier title). The edit and delete pages
 /// below it take any form (`/posts/12-old-title/edit` edits post 12).
 pub struct PostAddress<'r> {
-    id: i32,
+    pub id: i32,
     asked: &'r str,
 }
 
@@ -78,13 +77,14 @@ impl<'r> FromParam<'r> for PostAddress<'r> {
 /// view counts. Any other form of the address (`/posts/<id>`, a stale
 /// slug) answers 301 to the current one, its query kept, so old links keep
 /// working after a title changes.
-#[get("/posts/<address>")]
+#[get("/posts/<address>?<paging..>")]
 async fn show(
     layout: Layout<'_>,
     db: Db<'_>,
     views: &State<ViewCounter>,
     uri: &Origin<'_>,
     address: PostAddress<'_>,
+    paging: Paging,
 ) -> PageResult {
     let id = address.id;
     let viewer = layout.viewer.clone();
@@ -99,14 +99,19 @@ async fn show(
         };
         return Ok(PageResponse::Moved(Redirect::moved(to)));
     }
+    // The page's own query is the comments' paging.
+    let slice = paging.slice_of(comments::PER_PAGE)?;
     item.post.views += views.record(id);
-    let can_edit = layout
-        .viewer
-        .as_ref()
-        .is_some_and(|v| item.post.can_be_edited_by(v));
-    Ok(PageResponse::Page(
-        layout.render(PostPage::new(&item, can_edit)),
-    ))
+    let page = comments::post_page(
+        &db,
+        layout.viewer.as_ref(),
+        &item,
+        slice,
+        uri,
+        FormState::default(),
+    )
+    .await?;
+    Ok(PageResponse::Page(layout.render(page)))
 }
 
 /// The post form, sent as `multipart/form-data` for its image.

@@ -5,11 +5,12 @@ use chrono::{NaiveDateTime, Utc};
 use rocket::http::Status;
 use serde::Serialize;
 
-use super::contexts::{ErrorPage, LayoutContext, PostPage};
+use super::contexts::{CommentsBlock, ErrorPage, LayoutContext, PostPage};
+use crate::domain::comments::CommentWithAuthor;
 use crate::domain::markdown;
 use crate::domain::post::Publication;
 use crate::domain::search::SearchHit;
-use crate::domain::{PostWithAuthor, User};
+use crate::domain::{Post, PostWithAuthor, User};
 
 /// `2026-12-04 09:30 UTC`. Written out by hand: chrono's `format` parses
 /// its pattern again on every call, and a listing formats two dates a post.
@@ -48,6 +49,8 @@ pub struct PostCard {
     pub published_on: String,
     /// A scheduled post's time.
     pub scheduled_for: Option<String>,
+    /// Comments shown on it.
+    pub comments: i32,
 }
 
 impl From<&SearchHit> for PostCard {
@@ -84,17 +87,52 @@ impl From<&PostWithAuthor> for PostCard {
             tags: item.tags.clone(),
             published_on,
             scheduled_for,
+            comments: item.post.comments,
         }
     }
 }
 
 impl PostPage {
-    /// A post's page: the card plus its Markdown rendered to safe HTML.
-    pub fn new(item: &PostWithAuthor, can_edit: bool) -> Self {
+    /// A post's page: the card plus its Markdown rendered to safe HTML,
+    /// and its comments.
+    pub fn new(item: &PostWithAuthor, can_edit: bool, comments: CommentsBlock) -> Self {
         PostPage {
             post: PostCard::from(item),
             html: markdown::to_safe_html(&item.post.content),
             can_edit,
+            comments,
+        }
+    }
+}
+
+/// A comment as shown under its post.
+#[derive(Serialize)]
+pub struct CommentCard {
+    pub id: i32,
+    pub author_id: i32,
+    pub author_name: String,
+    /// The body rendered: safe HTML, no images.
+    pub html: String,
+    pub created: String,
+    /// When it was last changed, if it was.
+    pub edited: Option<String>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+impl CommentCard {
+    /// `found` (on `post`) as `viewer` sees it: with the buttons they may use.
+    pub fn new(found: &CommentWithAuthor, viewer: Option<&User>, post: &Post) -> Self {
+        let comment = &found.comment;
+        CommentCard {
+            id: comment.id,
+            author_id: found.author.id,
+            author_name: found.author.name.clone(),
+            html: markdown::comment_html(&comment.body),
+            created: when(comment.created_at),
+            edited: (comment.updated_at != comment.created_at).then(|| when(comment.updated_at)),
+            can_edit: viewer.is_some_and(|v| comment.can_be_edited_by(v)),
+            can_delete: viewer.is_some_and(|v| comment.can_be_deleted_by(v, post)),
         }
     }
 }
