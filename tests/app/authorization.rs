@@ -218,6 +218,78 @@ async fn only_the_author_or_an_admin_may_delete_a_post() {
     assert_eq!(app.count_posts(), 0);
 }
 
+/// A comment by `c.other` on the owner's post; returns its API path.
+async fn others_comment(app: &TestApp, c: &Cast) -> String {
+    let reply = app
+        .post(
+            &format!("/api/posts/{}/comments", c.post),
+            &json!({"body": "a comment"}),
+            Some(&c.other),
+        )
+        .await;
+    assert_eq!(reply.status, Status::Created);
+    format!("/api/comments/{}", reply.body["id"])
+}
+
+#[rocket::async_test]
+async fn commenting_needs_any_login() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let path = format!("/api/posts/{}/comments", c.post);
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.other), Status::Created),
+        (Some(&c.owner), Status::Created),
+        (Some(&c.admin), Status::Created),
+    ];
+    table(
+        &app,
+        Method::Post,
+        &path,
+        Some(json!({"body": "hello"})),
+        &rows,
+    )
+    .await;
+}
+
+#[rocket::async_test]
+async fn only_its_author_may_change_a_comment() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let path = others_comment(&app, &c).await;
+    // Not the post's author, not even an admin: words are their writer's.
+    let rows = [
+        (None, Status::Unauthorized),
+        (Some(&c.owner), Status::Forbidden),
+        (Some(&c.admin), Status::Forbidden),
+        (Some(&c.other), Status::Ok),
+    ];
+    table(
+        &app,
+        Method::Patch,
+        &path,
+        Some(json!({"body": "changed"})),
+        &rows,
+    )
+    .await;
+}
+
+#[rocket::async_test]
+async fn a_comments_author_the_posts_author_or_an_admin_may_delete_it() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let stranger = app.create_user("stranger").await;
+    for deleter in [&c.other, &c.owner, &c.admin] {
+        let path = others_comment(&app, &c).await;
+        let rows = [
+            (None, Status::Unauthorized),
+            (Some(&stranger), Status::Forbidden),
+            (Some(deleter), Status::NoContent),
+        ];
+        table(&app, Method::Delete, &path, None, &rows).await;
+    }
+}
+
 #[rocket::async_test]
 async fn writing_a_post_needs_any_login() {
     let app = spawn_app().await;

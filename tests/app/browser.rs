@@ -138,10 +138,11 @@ impl<'a> Browser<'a> {
         self.post(action, &all).await
     }
 
-    /// Follows a redirect.
+    /// Follows a redirect (a browser keeps the `#fragment` to itself).
     pub async fn follow(&mut self, page: &Page) -> Page {
         let location = page.location.clone().expect("a redirect");
-        self.get(&location).await
+        let path = location.split('#').next().unwrap_or_default();
+        self.get(path).await
     }
 
     pub async fn log_in(&mut self, uid: &str, password: &str) -> Page {

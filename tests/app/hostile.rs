@@ -332,3 +332,70 @@ async fn account_routes_refuse_hostile_bodies() {
         }
     }
 }
+
+#[rocket::async_test]
+async fn publishing_fields_and_comments_refuse_hostile_input() {
+    let app = spawn_app().await;
+    let user = app.create_user("target").await;
+    let post = app.create_post(&user, "p", true).await;
+    let post_bodies: Vec<Vec<u8>> = vec![
+        br#"{"title": "x", "content": "y", "tags": "rust"}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "tags": [1, 2]}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "tags": [null]}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "tags": ["a\u0000b"]}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "tags": ["'); DROP TABLE tags; --"]}"#.to_vec(),
+        format!(
+            r#"{{"title": "x", "content": "y", "tags": {:?}}}"#,
+            (0..11).map(|n| format!("t{n}")).collect::<Vec<_>>()
+        )
+        .into_bytes(),
+        format!(
+            r#"{{"title": "x", "content": "y", "tags": ["{}"]}}"#,
+            "a".repeat(10_000)
+        )
+        .into_bytes(),
+        br#"{"title": "x", "content": "y", "publish_at": "tomorrow"}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "publish_at": 1733300000}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "publish_at": "99999-01-01T00:00:00Z"}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "publish_at": "2026-13-45T25:61:00Z"}"#.to_vec(),
+        br#"{"title": "x", "content": "y", "comments_closed": "no"}"#.to_vec(),
+    ];
+    for body in &post_bodies {
+        let status = refused(&app, Method::Post, "/api/posts", Some(body), Some(&user)).await;
+        assert!(
+            status == Status::BadRequest || status == Status::UnprocessableEntity,
+            "{}: {status}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    let path = format!("/api/posts/{post}/comments");
+    for body in [
+        br#"{"body": ""}"#.to_vec(),
+        br#"{"body": null}"#.to_vec(),
+        br#"{"body": ["a"]}"#.to_vec(),
+        br#"{"body": "a\u0000b"}"#.to_vec(),
+        br#"{"body": "x", "post_id": 9}"#.to_vec(),
+        format!(r#"{{"body": "{}"}}"#, "y".repeat(2_001)).into_bytes(),
+    ] {
+        refused(&app, Method::Post, &path, Some(&body), Some(&user)).await;
+    }
+    for path in [
+        "/api/posts/0/comments",
+        "/api/posts/abc/comments",
+        "/api/posts/1/comments?page=0",
+        "/api/posts/1/comments?after=not-a-cursor",
+        "/api/comments/-1",
+        "/api/posts?tag=%00",
+        "/api/posts?tag=a%20b",
+    ] {
+        refused(&app, Method::Get, path, None, Some(&user)).await;
+    }
+    for path in [
+        "/tags/%00",
+        "/tags/..%2f..%2fetc%2fpasswd",
+        "/tags/a%20b/feed.xml",
+    ] {
+        let response = app.client.get(path).dispatch().await;
+        assert!((400..500).contains(&response.status().code), "{path}");
+    }
+}

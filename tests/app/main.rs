@@ -2,6 +2,7 @@
 //! one module per feature, each test on its own temp database.
 
 mod browser;
+mod comments;
 mod helpers;
 mod hostile;
 mod images;
