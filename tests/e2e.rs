@@ -391,6 +391,29 @@ async fn a_person_uses_the_site_in_a_real_browser() {
         "no edit button for others"
     );
 
+    // Grace comments on it; an empty comment comes back with a message.
+    grace.submit("#add-comment").await;
+    assert!(grace
+        .body()
+        .await
+        .contains("Your comment must not be empty"));
+    grace.fill("body", "A *loom* for numbers!").await;
+    grace.submit("#add-comment").await;
+    assert!(grace.body().await.contains("Comment added."));
+    assert!(grace
+        .text("#comments-heading")
+        .await
+        .starts_with("1 comment"));
+    let said = grace.text(".comment .comment-body").await;
+    assert_eq!(said, "A loom for numbers!");
+    grace.screenshot("comments").await;
+    // Ada sees it under her post.
+    ada.open(&post_path).await;
+    assert_eq!(
+        ada.text(".comment .comment-body").await,
+        "A loom for numbers!"
+    );
+
     // Ada deletes her post and logs out.
     ada.open(&format!("{post_path}/delete")).await;
     ada.submit("#confirm-delete").await;
