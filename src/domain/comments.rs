@@ -156,6 +156,15 @@ pub async fn create(
         .map_err(|wait| AppError::TooManyRequests(wait.as_secs().max(1)))?;
     let actor = actor.clone();
     db.write(move |conn| {
+        // Looked at again inside the write: a suspension committed while
+        // this waited its turn must not let the comment in.
+        let suspended: Option<NaiveDateTime> = crate::natively!(conn, |c| users::table
+            .find(actor.id)
+            .select(users::suspended_at)
+            .first(c))?;
+        if suspended.is_some() {
+            return Err(AppError::Forbidden("a suspended account cannot comment"));
+        }
         let post = Post::find_visible(conn, post_id, Some(&actor))?.post;
         if !post.published {
             return Err(AppError::Forbidden(NOT_PUBLISHED));

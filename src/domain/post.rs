@@ -14,7 +14,7 @@ use super::tags::{Tag, TagList};
 use super::{now, Checker, Page, User};
 use crate::db::schema::{post_totals, posts, users};
 use crate::db::{DbBackend, DbConnection};
-use crate::domain::error::{AppError, AppResult};
+use crate::domain::error::{AppError, AppResult, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = posts, check_for_backend(Sqlite, Pg))]
@@ -93,6 +93,36 @@ pub const PAST_DRAFT: &str =
 pub const FUTURE_PUBLISHED: &str =
     "a time to come schedules the post: it cannot be published before then";
 
+/// Why a suspended author's post cannot be published or unpublished.
+pub const HELD: &str = "its author is suspended: whether it is published is decided when the \
+     suspension is lifted";
+
+/// A time as both databases keep it: UTC, to the microsecond (PostgreSQL
+/// keeps no finer; SQLite would keep the nanoseconds it is given).
+fn to_stored_time(at: DateTime<Utc>) -> NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let at = at.naive_utc();
+    at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
+}
+
+pub const OUT_OF_RANGE: &str = "must be a time between the years 1900 and 9999";
+
+/// The times a post may be published at. Both databases store these, and
+/// as text (SQLite) they sort as times do: a year with a sign or a fifth
+/// digit would not, and would sit before every other time in the
+/// scheduler's index.
+fn earliest_time() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+}
+
+fn latest_time() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_opt(23, 59, 59))
+        .unwrap_or_default()
+}
+
 impl PublishRequest {
     /// The request the two fields make (`published`, `publish_at`), as of
     /// `now`; `None` when neither is given. A time wins over an absent
@@ -102,6 +132,9 @@ impl PublishRequest {
         publish_at: Option<NaiveDateTime>,
         now: NaiveDateTime,
     ) -> Result<Option<Self>, FieldError> {
+        if publish_at.is_some_and(|at| !(earliest_time()..=latest_time()).contains(&at)) {
+            return Err(OUT_OF_RANGE.into());
+        }
         Ok(match (published, publish_at) {
             (None, None) => None,
             (Some(true), None) => Some(PublishRequest::Now),
@@ -187,11 +220,7 @@ impl PostDraft {
         let content = checker.check("content", PostContent::parse(&self.content));
         let publish = checker.check(
             "publish_at",
-            PublishRequest::from_fields(
-                self.published,
-                self.publish_at.map(|at| at.naive_utc()),
-                now(),
-            ),
+            PublishRequest::from_fields(self.published, self.publish_at.map(to_stored_time), now()),
         );
         let tags = checker.check("tags", TagList::parse(self.tags.as_deref().unwrap_or(&[])));
         checker.finish(|| {
@@ -242,11 +271,7 @@ impl PostPatch {
             checker.check_optional("content", self.content.as_deref(), PostContent::parse);
         let publish = checker.check(
             "publish_at",
-            PublishRequest::from_fields(
-                self.published,
-                self.publish_at.map(|at| at.naive_utc()),
-                now(),
-            ),
+            PublishRequest::from_fields(self.published, self.publish_at.map(to_stored_time), now()),
         );
         let tags = match &self.tags {
             None => Some(None),
@@ -432,6 +457,12 @@ impl Post {
     ) -> AppResult<PostWithAuthor> {
         crate::db::write_transaction(conn, |conn| {
             let current = Post::find_editable(conn, id, actor)?;
+            if changes.publish.is_some() && Post::is_held(conn, id)? {
+                return Err(AppError::Conflict {
+                    message: HELD.to_owned(),
+                    fields: FieldErrors::from([("published".to_owned(), HELD.to_owned())]),
+                });
+            }
             let now = now();
             let publication = changes
                 .publish
@@ -453,6 +484,17 @@ impl Post {
             }
             Post::with_author(conn, post)
         })
+    }
+
+    /// Whether post `id` is held by its author's suspension (see
+    /// `domain::suspension`): its `published` is not its own to change
+    /// until the suspension is lifted.
+    fn is_held(conn: &mut DbConnection, id: i32) -> AppResult<bool> {
+        let held: Option<bool> = crate::natively!(conn, |c| posts::table
+            .find(id)
+            .select(posts::held_published)
+            .first(c))?;
+        Ok(held.is_some())
     }
 
     /// Deletes post `id`; returns its image's file name, to remove once

@@ -7,7 +7,7 @@
 //! column at the right moment keeps all of them exact and index-ordered with
 //! no time test on any reading path, and the counts (kept by triggers) follow
 //! on their own. The task looks once a second (an indexed read of the
-//! earliest time to come: nothing is written until something is due), so a
+//! first due entry: nothing is written until something is due), so a
 //! post appears within a second of its time, restarts included: a post that
 //! fell due while the server was down is published on the first look.
 //! Several instances on PostgreSQL may each look; the update is idempotent.
@@ -40,24 +40,27 @@ macro_rules! waiting {
     };
 }
 
-/// The earliest time a waiting post is due, if any.
-pub fn next_due(conn: &mut DbConnection) -> AppResult<Option<NaiveDateTime>> {
-    Ok(crate::natively!(conn, |c| waiting!()
-        .select(diesel::dsl::min(posts::publish_at))
-        .first(c))?)
+/// Whether a waiting post is due by `now`: the first entry of the
+/// `posts_scheduled` range up to `now`, if any.
+pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<bool> {
+    let found: Option<i32> = crate::natively!(conn, |c| waiting!()
+        .filter(posts::publish_at.le(now))
+        .select(posts::id)
+        .first(c)
+        .optional())?;
+    Ok(found.is_some())
 }
 
 /// Publishes every waiting post due by `now`; returns how many. Each one's
-/// `updated_at` becomes its publication time, so it takes its place in the
-/// lists as if it had been published then.
+/// `updated_at` becomes `now`, the moment it appears (within a second of
+/// its time, or later if the server was down or its author suspended), so
+/// it arrives at the top of the lists and moves its feeds' `Last-Modified`
+/// forward; `publish_at` keeps the time it was published as of.
 pub fn publish_due(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
     Ok(crate::natively!(conn, |c| diesel::update(
         waiting!().filter(posts::publish_at.le(now))
     )
-    .set((
-        posts::published.eq(true),
-        posts::updated_at.eq(posts::publish_at.assume_not_null()),
-    ))
+    .set((posts::published.eq(true), posts::updated_at.eq(now)))
     .execute(c))?)
 }
 
@@ -81,13 +84,13 @@ pub async fn publish_until(
 
 async fn publish_if_due(readers: &r2d2::Pool<ConnectionManager>, writer: &Writer) -> AppResult<()> {
     let readers = readers.clone();
-    let next = rocket::tokio::task::spawn_blocking(move || {
-        crate::db::read_within(&readers, crate::db::READ_BUDGET, next_due)
+    let now = super::now();
+    let due = rocket::tokio::task::spawn_blocking(move || {
+        crate::db::read_within(&readers, crate::db::READ_BUDGET, |conn| any_due(conn, now))
     })
     .await
     .map_err(AppError::internal)??;
-    let now = super::now();
-    if next.is_some_and(|due| due <= now) {
+    if due {
         let published = writer.write(move |conn| publish_due(conn, now)).await?;
         log::info!("scheduled posts: published {published}");
     }

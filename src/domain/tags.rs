@@ -62,25 +62,36 @@ impl TagList {
     pub const MAX: usize = 10;
 
     /// The tags of a list (the API's `tags: [...]`): each checked, repeats
-    /// dropped.
+    /// dropped. A list far longer than any post may carry is refused before
+    /// anything in it is looked at, and the check stops at the eleventh
+    /// distinct tag: the work is bounded whatever the body holds.
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, FieldError> {
-        let mut names: Vec<TagName> = Vec::with_capacity(raw.len());
+        const TOO_MANY: &str = "must be 10 at most";
+        if raw.len() > Self::MAX * 10 {
+            return Err(TOO_MANY.into());
+        }
+        let mut names: Vec<TagName> = Vec::with_capacity(Self::MAX);
         for each in raw {
             let name = TagName::parse(each.as_ref())?;
             if !names.contains(&name) {
+                if names.len() == Self::MAX {
+                    return Err(TOO_MANY.into());
+                }
                 names.push(name);
             }
-        }
-        if names.len() > Self::MAX {
-            return Err(format!("must be {} at most", Self::MAX));
         }
         Ok(TagList(names))
     }
 
     /// The tags as typed in the post form: separated by commas or spaces.
+    /// At most a hundred words are kept (more is refused by [`parse`]
+    /// anyway), so a huge field costs no more than a small one.
+    ///
+    /// [`parse`]: TagList::parse
     pub fn typed_words(raw: &str) -> Vec<String> {
         raw.split(|c: char| c == ',' || c.is_whitespace())
             .filter(|word| !word.is_empty())
+            .take(Self::MAX * 10 + 1)
             .map(str::to_owned)
             .collect()
     }
@@ -122,27 +133,38 @@ impl Tag {
     }
 
     /// Makes post `post` carry exactly `list` (creating tags never used
-    /// before), inside the caller's write transaction. `published` and
-    /// `updated_at` are the post's, copied for the tag pages' index.
+    /// before), inside the caller's write transaction. Only the difference
+    /// is written: a save that keeps the tags touches no tag row (and no
+    /// tag's count). `published` and `updated_at` are the post's, copied
+    /// for the tag pages' index.
     pub(crate) fn set_for_post(
         conn: &mut DbConnection,
         post: &Post,
         list: &TagList,
     ) -> AppResult<()> {
-        diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post.id))).execute(conn)?;
+        let current: Vec<(i32, String)> = crate::natively!(conn, |c| post_tags::table
+            .inner_join(tags::table)
+            .filter(post_tags::post_id.eq(post.id))
+            .select((tags::id, tags::name))
+            .load(c))?;
+        let gone: Vec<i32> = current
+            .iter()
+            .filter(|(_, name)| !list.names().any(|kept| kept == name))
+            .map(|(id, _)| *id)
+            .collect();
+        if !gone.is_empty() {
+            diesel::delete(
+                post_tags::table
+                    .filter(post_tags::post_id.eq(post.id))
+                    .filter(post_tags::tag_id.eq_any(&gone)),
+            )
+            .execute(conn)?;
+        }
         for name in list.names() {
-            // Insert-or-ignore, then read the id: uniqueness is the
-            // database's job, and a tag made meanwhile by another writer is
-            // simply found.
-            crate::natively!(conn, |c| diesel::insert_into(tags::table)
-                .values(tags::name.eq(name))
-                .on_conflict(tags::name)
-                .do_nothing()
-                .execute(c))?;
-            let tag: i32 = crate::natively!(conn, |c| tags::table
-                .filter(tags::name.eq(name))
-                .select(tags::id)
-                .first(c))?;
+            if current.iter().any(|(_, had)| had == name) {
+                continue;
+            }
+            let tag = Tag::id_making(conn, name)?;
             diesel::insert_into(post_tags::table)
                 .values((
                     post_tags::post_id.eq(post.id),
@@ -153,6 +175,30 @@ impl Tag {
                 .execute(conn)?;
         }
         Ok(())
+    }
+
+    /// The id of tag `name`, made if no post ever used it. Looked up first:
+    /// an insert that finds the name taken would still use up an id on
+    /// PostgreSQL, and ids (which cut the sitemap's tag files) would grow
+    /// with every save. The insert ignores a conflict, so a tag made
+    /// meanwhile by another writer is simply found.
+    fn id_making(conn: &mut DbConnection, name: &str) -> AppResult<i32> {
+        let find = |conn: &mut DbConnection| -> AppResult<Option<i32>> {
+            Ok(crate::natively!(conn, |c| tags::table
+                .filter(tags::name.eq(name))
+                .select(tags::id)
+                .first(c)
+                .optional())?)
+        };
+        if let Some(id) = find(conn)? {
+            return Ok(id);
+        }
+        crate::natively!(conn, |c| diesel::insert_into(tags::table)
+            .values(tags::name.eq(name))
+            .on_conflict(tags::name)
+            .do_nothing()
+            .execute(c))?;
+        find(conn)?.ok_or_else(|| AppError::Internal("a tag just made is not there".into()))
     }
 
     /// The tags of each of these posts, by name.
@@ -287,6 +333,11 @@ mod tests {
         assert!(TagList::parse(&ten).is_ok());
         let eleven: Vec<String> = (0..11).map(|n| format!("t{n}")).collect();
         assert_eq!(TagList::parse(&eleven).unwrap_err(), "must be 10 at most");
+        // Repeats are not counted, but a list no post could carry is
+        // refused unread.
+        assert_eq!(TagList::parse(&["same"; 100]).unwrap().names().count(), 1);
+        assert!(TagList::parse(&["same"; 101]).is_err());
+        assert_eq!(TagList::typed_words(&"w ".repeat(100_000)).len(), 101);
     }
 
     #[test]

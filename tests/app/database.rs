@@ -622,7 +622,23 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         chrono::Utc::now().date_naive(),
     )
     .unwrap();
+    // A comment, whose post's count the target's triggers must rebuild.
+    {
+        use portfolio::db::schema::comments;
+        let now = portfolio::domain::now();
+        diesel::insert_into(comments::table)
+            .values((
+                comments::post_id.eq(first_post),
+                comments::user_id.eq(1),
+                comments::body.eq("Carried over."),
+                comments::created_at.eq(now),
+                comments::updated_at.eq(now),
+            ))
+            .execute(&mut source)
+            .unwrap();
+    }
     let exported = transfer::export(&mut source).unwrap();
+    assert_eq!(exported.comments.len(), 1);
     assert_eq!(exported.users.len(), 7);
     assert!(!exported.posts.is_empty());
     assert_eq!(exported.post_daily_views.len(), 1);

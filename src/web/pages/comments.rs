@@ -19,6 +19,7 @@ use crate::domain::error::AppError;
 use crate::domain::fields::CommentBody;
 use crate::domain::page::Slice;
 use crate::domain::{CurrentUser, Post, PostWithAuthor, User};
+use crate::web::site::Site;
 
 /// Comments shown a page at a time under a post.
 pub const PER_PAGE: u32 = 50;
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<Route> {
 /// links on `base`, the post's address), with the comment form in `form`.
 pub async fn post_page(
     db: &Db<'_>,
+    site: &Site,
     viewer: Option<&User>,
     item: &PostWithAuthor,
     slice: Slice,
@@ -55,7 +57,19 @@ pub async fn post_page(
         closed: item.post.comments_closed,
         form,
     };
-    Ok(PostPage::new(item, can_edit, block))
+    // The image's size for link previews: a file read, so not on this
+    // async worker.
+    let preview_image = match item.post.image.clone() {
+        Some(name) => {
+            let site = site.clone();
+            rocket::tokio::task::spawn_blocking(move || site.image(&name))
+                .await
+                .ok()
+                .flatten()
+        }
+        None => None,
+    };
+    Ok(PostPage::new(item, can_edit, block, preview_image))
 }
 
 #[derive(FromForm)]
@@ -82,6 +96,7 @@ async fn create(
     actor: CurrentUser,
     layout: Layout<'_>,
     db: Db<'_>,
+    site: &State<Site>,
     throttle: &State<CommentThrottle>,
     address: PostAddress<'_>,
     form: CsrfForm<CommentForm>,
@@ -112,6 +127,7 @@ async fn create(
                 .map_err(|e| AppError::Internal(e.to_string().into()))?;
             let page = post_page(
                 &db,
+                site,
                 Some(&actor.user),
                 &item,
                 Slice::first(PER_PAGE),

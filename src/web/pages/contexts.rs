@@ -268,6 +268,10 @@ pub struct PostPage {
     pub html: String,
     pub can_edit: bool,
     pub comments: CommentsBlock,
+    /// The post's image with its size, for link previews (read from the
+    /// file's header on a blocking thread before rendering).
+    #[serde(skip)]
+    pub preview_image: Option<SiteImage>,
 }
 
 impl FormPage for PostPage {
@@ -349,7 +353,7 @@ impl PageContext for PostPage {
                 title: self.post.title.clone(),
                 description: self.post.excerpt.clone(),
                 url,
-                image: self.post.image.as_deref().and_then(|name| site.image(name)),
+                image: self.preview_image.clone(),
                 username: None,
             }),
             ..Head::of_site(site)
@@ -1055,15 +1059,14 @@ mod tests {
                 closed: false,
                 form: comment_form,
             },
+            preview_image: Some(SiteImage {
+                url: "https://example.org/uploads/abc.png".to_owned(),
+                width: 640,
+                height: 480,
+            }),
         };
         let mut layout = admin();
         layout.head = page.head(&site());
-        // No such file here: the image and its size as a stored one gives.
-        layout.head.preview.as_mut().unwrap().image = Some(SiteImage {
-            url: "https://example.org/uploads/abc.png".to_owned(),
-            width: 640,
-            height: 480,
-        });
         let html = pages.render(layout, page);
         assert_shows(
             &html,

@@ -24,7 +24,7 @@ pub use presenters::error_page;
 pub use crate::web::paging::Paging;
 
 use rocket::http::uri::Origin;
-use rocket::http::{CookieJar, Status};
+use rocket::http::{CookieJar, Header, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect, Responder};
@@ -151,7 +151,25 @@ pub enum PageResponse {
     /// The form again, with the input and the problems: 422.
     Invalid((Status, Html)),
     /// This page lives at another address now: 301.
-    Moved(Redirect),
+    Moved(Moved),
+}
+
+/// A 301 that browsers keep an hour, not for ever: a post's address
+/// follows its title, and a title changed back must not meet a redirect
+/// cached from the other way (a loop).
+#[derive(Responder)]
+pub struct Moved {
+    to: Redirect,
+    cache: Header<'static>,
+}
+
+impl Moved {
+    pub fn to(path: String) -> Self {
+        Moved {
+            to: Redirect::moved(path),
+            cache: Header::new("Cache-Control", "max-age=3600"),
+        }
+    }
 }
 
 pub type PageResult = Result<PageResponse, AppError>;

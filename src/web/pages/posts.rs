@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
 use rocket::request::FromParam;
-use rocket::response::Redirect;
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 
@@ -12,7 +11,7 @@ use super::comments;
 use super::contexts::{FormState, PostDeletePage, PostFormPage, PostListPage, PostValues};
 use super::csrf_form::{Confirmation, CsrfForm};
 use super::presenters::{when, PostCard};
-use super::{done, form_error, pager, refused, Layout, PageResponse, PageResult, Paging};
+use super::{done, form_error, pager, refused, Layout, Moved, PageResponse, PageResult, Paging};
 use crate::db::Db;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::{self, Uploads};
@@ -22,6 +21,7 @@ use crate::domain::posts::{self, ImageChange, WritingRules};
 use crate::domain::tags::TagList;
 use crate::domain::CurrentUser;
 use crate::domain::{Page, Post};
+use crate::web::site::Site;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -81,6 +81,7 @@ impl<'r> FromParam<'r> for PostAddress<'r> {
 async fn show(
     layout: Layout<'_>,
     db: Db<'_>,
+    site: &State<Site>,
     views: &State<ViewCounter>,
     uri: &Origin<'_>,
     address: PostAddress<'_>,
@@ -97,13 +98,14 @@ async fn show(
             Some(query) => format!("{path}?{query}"),
             None => path,
         };
-        return Ok(PageResponse::Moved(Redirect::moved(to)));
+        return Ok(PageResponse::Moved(Moved::to(to)));
     }
     // The page's own query is the comments' paging.
     let slice = paging.slice_of(comments::PER_PAGE)?;
     item.post.views += views.record(id);
     let page = comments::post_page(
         &db,
+        site,
         layout.viewer.as_ref(),
         &item,
         slice,

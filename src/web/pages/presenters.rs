@@ -11,6 +11,7 @@ use crate::domain::markdown;
 use crate::domain::post::Publication;
 use crate::domain::search::SearchHit;
 use crate::domain::{Post, PostWithAuthor, User};
+use crate::web::site::SiteImage;
 
 /// `2026-12-04 09:30 UTC`. Written out by hand: chrono's `format` parses
 /// its pattern again on every call, and a listing formats two dates a post.
@@ -95,12 +96,18 @@ impl From<&PostWithAuthor> for PostCard {
 impl PostPage {
     /// A post's page: the card plus its Markdown rendered to safe HTML,
     /// and its comments.
-    pub fn new(item: &PostWithAuthor, can_edit: bool, comments: CommentsBlock) -> Self {
+    pub fn new(
+        item: &PostWithAuthor,
+        can_edit: bool,
+        comments: CommentsBlock,
+        preview_image: Option<SiteImage>,
+    ) -> Self {
         PostPage {
             post: PostCard::from(item),
             html: markdown::to_safe_html(&item.post.content),
             can_edit,
             comments,
+            preview_image,
         }
     }
 }
