@@ -198,6 +198,7 @@ define_cases() {
     add_case sitemap_index     "GET /sitemap.xml"            "/sitemap.xml"
     add_case sitemap_posts     "GET /sitemaps/<file>"        "/sitemaps/posts-0.xml"
     add_case sitemap_users     "GET /sitemaps/<file>"        "/sitemaps/users-0.xml"
+    add_case sitemap_tags      "GET /sitemaps/<file>"        "/sitemaps/tags-0.xml"
     add_case robots            "GET /robots.txt"             "/robots.txt"
 }
 
