@@ -140,6 +140,17 @@ impl Comment {
     }
 }
 
+/// Where comment `id` is in its post's list: the slice that ends with it
+/// (the page a comment just made or changed is seen on, however many come
+/// before it).
+pub fn slice_ending_at(id: i32) -> Position {
+    let next = id.saturating_add(1);
+    Position::Before(Cursor {
+        key: i64::from(next),
+        id: next,
+    })
+}
+
 /// `actor` comments `body` on post `post_id`, if the rules allow.
 pub async fn create(
     db: &Db<'_>,

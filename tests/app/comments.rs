@@ -340,7 +340,7 @@ async fn comments_on_the_pages() {
         .await;
     assert_eq!(added.status, Status::SeeOther);
     let to = added.location.clone().unwrap();
-    assert!(to.starts_with(&format!("{address}#comment-")), "{to}");
+    assert!(to.starts_with(&format!("{address}?before=")), "{to}");
     let shown = bob.follow(&added).await;
     assert!(shown.html.contains("Comment added."));
     assert!(shown.html.contains("Nice <em>engine</em>"));
@@ -394,4 +394,52 @@ async fn comments_on_the_pages() {
     let closed = bob.get(&address).await;
     assert!(closed.html.contains("Comments are closed."));
     assert!(!closed.html.contains("id=\"comment-form\""));
+}
+
+#[rocket::async_test]
+async fn a_new_comment_is_shown_on_the_page_it_lands_on_however_many_came_before() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada").await;
+    let post = app.create_post(&ada, "Busy", true).await;
+    // More than a page (50) of comments, written straight into the table.
+    {
+        let now = portfolio::domain::now();
+        let mut conn = app.conn();
+        for n in 0..60 {
+            diesel::insert_into(comments::table)
+                .values((
+                    comments::post_id.eq(post),
+                    comments::user_id.eq(ada.id),
+                    comments::body.eq(format!("Earlier {n}")),
+                    comments::created_at.eq(now),
+                    comments::updated_at.eq(now),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada", PASSWORD).await;
+    let address = browser
+        .get(&format!("/posts/{post}"))
+        .await
+        .location
+        .unwrap();
+    let added = browser
+        .submit(
+            &address,
+            &format!("/posts/{post}/comments"),
+            &[("body", "The newest word")],
+        )
+        .await;
+    let page = browser.follow(&added).await;
+    assert!(
+        page.html.contains("The newest word"),
+        "the new comment is on the page"
+    );
+    assert!(page.html.contains("61 comments"));
+    assert!(
+        !page.html.contains("Earlier 0<"),
+        "the first page is not the one shown"
+    );
 }

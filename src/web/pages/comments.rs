@@ -89,6 +89,16 @@ impl CommentForm {
     }
 }
 
+/// Comment `id` on its post's page: the slice of comments that ends with
+/// it, scrolled to it.
+fn comment_address(post: &Post, id: i32) -> String {
+    format!(
+        "{}?{}#comment-{id}",
+        post.path(),
+        comments::slice_ending_at(id).query()
+    )
+}
+
 /// `POST /posts/<id>/comments`: comments on the post and goes back to the
 /// comment; a mistake shows the post page again with the text kept.
 #[post("/posts/<address>/comments", data = "<form>")]
@@ -113,7 +123,7 @@ async fn create(
                 .read(move |conn| Post::find_visible(conn, id, Some(&viewer)))
                 .await?;
             done(
-                format!("{}#comment-{}", post.post.path(), made.comment.id),
+                comment_address(&post.post, made.comment.id),
                 "Comment added.",
             )
         }
@@ -171,7 +181,7 @@ async fn edit(
         Err(error) => Err(error),
     };
     match changed {
-        Ok(_) => done(format!("{}#comment-{id}", post.path()), "Comment saved."),
+        Ok(_) => done(comment_address(&post, id), "Comment saved."),
         Err(error) => {
             let page = CommentEditPage {
                 form: FormState::new(form.values()),
