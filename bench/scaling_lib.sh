@@ -108,6 +108,7 @@ start_server() {
         ROCKET_ADDRESS=127.0.0.1 \
         ROCKET_DATABASES="{portfolio={url=\"$url\"}}" \
         ROCKET_VOLUME_DIR="$dir" \
+        ROCKET_PUBLIC_URL="http://127.0.0.1:$PORT" \
         ROCKET_SECRET_KEY="$SECRET_KEY" \
         PORTFOLIO_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
         ROCKET_LOG_LEVEL="$level" \
