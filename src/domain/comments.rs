@@ -100,34 +100,57 @@ impl Comment {
         viewer: Option<&User>,
         slice: Slice,
     ) -> AppResult<(Window<CommentWithAuthor>, i64)> {
-        let total = i64::from(Post::find_visible(conn, post, viewer)?.post.comments);
+        let post = Post::find_visible(conn, post, viewer)?.post;
+        Comment::list_of(conn, &post, slice)
+    }
+
+    /// [`Comment::list`] of a post already read (and found visible).
+    ///
+    /// Each position is its own statement rather than one boxed query:
+    /// Diesel caches a prepared statement only for a query whose SQL it
+    /// knows from its type, and this runs on every post page.
+    pub fn list_of(
+        conn: &mut DbConnection,
+        post: &Post,
+        slice: Slice,
+    ) -> AppResult<(Window<CommentWithAuthor>, i64)> {
         use comments::{hidden, id, post_id};
-        let query = comments::table
-            .inner_join(users::table)
-            .filter(post_id.eq(post).and(hidden.eq(false)))
-            .select((Comment::as_select(), Author::as_select()))
-            .limit(slice.fetch())
-            .into_boxed();
+        // A macro, not a value: each backend's arm types its own query.
+        macro_rules! shown {
+            () => {
+                comments::table
+                    .inner_join(users::table)
+                    .filter(post_id.eq(post.id).and(hidden.eq(false)))
+                    .select((Comment::as_select(), Author::as_select()))
+                    .limit(slice.fetch())
+            };
+        }
         // The key of a comment's cursor is its id: ids grow with time.
-        let query = match slice.position {
-            Position::Number(number) => query.order(id.asc()).offset(
-                Page {
+        let rows: Vec<(Comment, Author)> = match slice.position {
+            Position::Number(number) => {
+                let offset = Page {
                     number,
                     per_page: slice.per_page,
                 }
-                .offset(),
-            ),
-            Position::After(at) => query.filter(id.gt(at.id)).order(id.asc()),
-            Position::Before(at) => query.filter(id.lt(at.id)).order(id.desc()),
+                .offset();
+                crate::natively!(conn, |c| shown!().order(id.asc()).offset(offset).load(c))?
+            }
+            Position::After(at) => crate::natively!(conn, |c| shown!()
+                .filter(id.gt(at.id))
+                .order(id.asc())
+                .load(c))?,
+            Position::Before(at) => crate::natively!(conn, |c| shown!()
+                .filter(id.lt(at.id))
+                .order(id.desc())
+                .load(c))?,
         };
-        let rows: Vec<(Comment, Author)> = query.load(conn)?;
         let window = slice.window(rows, |(comment, _)| Cursor {
             key: i64::from(comment.id),
             id: comment.id,
         });
         Ok((
             window.map(|(comment, author)| CommentWithAuthor { comment, author }),
-            total,
+            i64::from(post.comments),
         ))
     }
 

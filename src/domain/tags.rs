@@ -206,18 +206,37 @@ impl Tag {
         conn: &mut DbConnection,
         ids: &[i32],
     ) -> AppResult<HashMap<i32, Vec<String>>> {
-        let mut found: HashMap<i32, Vec<String>> = HashMap::new();
-        if ids.is_empty() {
-            return Ok(found);
-        }
-        let rows: Vec<(i32, String)> = crate::natively!(conn, |c| post_tags::table
+        let mut found: HashMap<i32, Vec<String>> = HashMap::with_capacity(ids.len());
+        let of_one = post_tags::table
             .inner_join(tags::table)
-            .filter(post_tags::post_id.eq_any(ids))
-            .order((post_tags::post_id, tags::name))
-            .select((post_tags::post_id, tags::name))
-            .load(c))?;
-        for (post, name) in rows {
-            found.entry(post).or_default().push(name);
+            .order(tags::name)
+            .select(tags::name);
+        match conn {
+            // One lookup per post through a statement prepared once per
+            // connection: an `IN (?, ?, …)` list has as many parameters as
+            // ids, so Diesel cannot cache it, and compiling the join on
+            // every request cost more than reading its rows (as for
+            // `Post::find_many`).
+            DbConnection::Sqlite(c) => {
+                for &id in ids {
+                    let names: Vec<String> = of_one.filter(post_tags::post_id.eq(id)).load(c)?;
+                    if !names.is_empty() {
+                        found.insert(id, names);
+                    }
+                }
+            }
+            // One `= ANY($1)` statement, cached as it is: a round trip each.
+            DbConnection::Postgres(c) => {
+                let rows: Vec<(i32, String)> = post_tags::table
+                    .inner_join(tags::table)
+                    .filter(post_tags::post_id.eq_any(ids))
+                    .order((post_tags::post_id, tags::name))
+                    .select((post_tags::post_id, tags::name))
+                    .load(c)?;
+                for (post, name) in rows {
+                    found.entry(post).or_default().push(name);
+                }
+            }
         }
         Ok(found)
     }

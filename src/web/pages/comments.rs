@@ -39,9 +39,11 @@ pub async fn post_page(
     base: &Origin<'_>,
     form: FormState<CommentValues>,
 ) -> Result<PostPage, AppError> {
-    let (post_id, reader) = (item.post.id, viewer.cloned());
+    // The post was read (and found visible) by the caller: only its
+    // comments are read here.
+    let post = item.post.clone();
     let (window, total) = db
-        .read(move |conn| Comment::list(conn, post_id, reader.as_ref(), slice))
+        .read(move |conn| Comment::list_of(conn, &post, slice))
         .await?;
     let items = window
         .items
