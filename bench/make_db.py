@@ -300,7 +300,7 @@ def main() -> int:
         conn.execute(
             "INSERT INTO post_tags (post_id, tag_id, published, updated_at) "
             "SELECT p.id, t.id, p.published, p.updated_at FROM posts p JOIN tags t ON t.name = 'zeppelin' "
-            "WHERE p.id >= ? AND p.id % 10000 = 7", (id_first,))
+            "WHERE p.id >= ? AND p.published AND p.id % 10000 = 7", (id_first,))
         conn.execute("COMMIT")
         t_tags = time.monotonic()
         log(f"tags in {t_tags - t_views:.1f} s")
