@@ -31,7 +31,12 @@ RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 # settings. To restyle without rebuilding, mount a folder of templates/ and
 # static/ overrides and set ROCKET_THEME_DIR to it (see README).
 FROM debian:bookworm-slim AS runtime
-RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin portfolio \
+# The app's user: uid and gid 1000, the usual first user on a Linux host, so
+# files in ./volumes read as the host's user's (an ordinary user, not a
+# --system one: a system uid must be below 1000).
+RUN groupadd --gid 1000 portfolio \
+    && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /app \
+       --shell /usr/sbin/nologin portfolio \
     && mkdir -p /volumes \
     && chown portfolio:portfolio /volumes
 WORKDIR /app
@@ -42,10 +47,15 @@ ENV ROCKET_PROFILE=release \
     ROCKET_ADDRESS=0.0.0.0 \
     ROCKET_PORT=8086 \
     ROCKET_VOLUME_DIR=/volumes \
-    ROCKET_DATABASES='{portfolio={url="/volumes/portfolio.db"}}'
+    ROCKET_DATABASES='{portfolio={url="/volumes/portfolio.db"}}' \
+    PORTFOLIO_RUN_AS_VOLUME_OWNER=1
 # ROCKET_SECRET_KEY comes from the environment (docker-compose: .env).
 
-USER portfolio
+# No USER: the container starts as root only so that every command can
+# first become the owner of /volumes (PORTFOLIO_RUN_AS_VOLUME_OWNER, see
+# src/cli/run_as.rs). A folder owned by root (a checkout made as root, or
+# one Docker made for the bind mount) is first given to PORTFOLIO_UID:
+# PORTFOLIO_GID (1000:1000). Nothing runs as root after that first step.
 VOLUME /volumes
 EXPOSE 8086
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -63,7 +63,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         // before any pooled connection opens the file.
         .attach(AdHoc::try_on_ignite("Database setup", set_up_database))
         .manage(db::ReadPoolHandle::default())
-        .attach(db::ReadPool::fairing())
+        // Only once the setup has succeeded: its failure is the one line
+        // to read, not the pool's time-outs on a database it never made.
+        .attach(AdHoc::try_on_ignite("Database readers", open_readers))
         .attach(AdHoc::on_shutdown("WAL checkpoint", |rocket| {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
@@ -107,6 +109,16 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .register("/api", web::api::catchers())
         .mount("/static", web::assets::routes())
         .manage(assets)
+}
+
+/// Opens the readers' pool (rocket_sync_db_pools' fairing) when the
+/// database setup before it succeeded.
+async fn open_readers(rocket: Rocket<Build>) -> fairing::Result {
+    use rocket::fairing::Fairing;
+    if rocket.state::<db::Writer>().is_none() {
+        return Err(rocket);
+    }
+    db::ReadPool::fairing().on_ignite(rocket).await
 }
 
 /// Starts the task that writes the counted post views every second, until
@@ -268,9 +280,7 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
     let result = rocket::tokio::task::spawn_blocking(
         move || -> Result<(Option<db::ServerLock>, db::Writer), String> {
             let volume = settings.volume_dir.relative();
-            std::fs::create_dir_all(&volume).map_err(|e| {
-                format!("cannot create the volume folder {}: {e}", volume.display())
-            })?;
+            db::check_writable(&volume, &url).map_err(|e| e.to_string())?;
             let (mut conn, lock) = db::prepare(&url).map_err(|e| e.to_string())?;
             // Files no post refers to (a crash between a commit and a file
             // removal) go before anything can be uploaded.

@@ -14,6 +14,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = Cli::parse();
+    if let Err(message) = cli::prepare_process(&mut std::io::stderr()) {
+        eprintln!("portfolio: {message}");
+        return ExitCode::FAILURE;
+    }
     match args.command {
         None | Some(Command::Serve) => serve(),
         Some(command) => match cli::run(command, &mut std::io::stdout()) {
@@ -29,6 +33,12 @@ fn main() -> ExitCode {
 /// Serves until SIGTERM or Ctrl-C; in-flight requests finish within
 /// Rocket's shutdown grace period, then the WAL is checkpointed.
 fn serve() -> ExitCode {
+    // Before Rocket starts: a folder we cannot write is this one line, not
+    // a lock-file error and pool time-outs after it.
+    if let Err(message) = cli::check_folders() {
+        eprintln!("portfolio: {message}");
+        return ExitCode::FAILURE;
+    }
     rocket::execute(async {
         match portfolio::rocket().launch().await {
             Ok(_) => ExitCode::SUCCESS,

@@ -164,6 +164,37 @@ fn release_refuses_to_start_without_a_secret_key_and_says_how_to_make_one() {
 }
 
 #[test]
+fn a_volume_folder_it_cannot_write_is_one_line_and_a_failure() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let root = tempfile::tempdir().unwrap();
+    let volume = root.path().join("volumes");
+    std::fs::create_dir(&volume).unwrap();
+    let mut refused = command(root.path(), &volume.join("portfolio.db"));
+    refused.env("ROCKET_PORT", free_port().to_string());
+    if support::running_as_root() {
+        // Root writes anywhere: run as nobody, on root's folder.
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        refused.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(&volume, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let output = refused.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, nothing after it: {stderr}");
+    assert!(lines[0].contains(&volume.display().to_string()), "{stderr}");
+    assert!(lines[0].contains("sudo chown -R"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(std::fs::read_dir(&volume).unwrap().count(), 0);
+}
+
+#[test]
 fn sqlite_is_compiled_in() {
     let Ok(output) = Command::new("ldd").arg(BINARY).output() else {
         eprintln!("no ldd here: skipped");

@@ -7,7 +7,6 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -105,6 +104,10 @@ fn the_compose_file_runs_the_web_service_as_documented() {
         .collect();
     assert_eq!(env_files, [".env"]);
     assert_eq!(web["restart"], Value::from("unless-stopped"));
+    assert!(
+        web.get("user").is_none(),
+        "the image picks its user (the volume's owner); a fixed `user` cannot fix a root-owned ./volumes"
+    );
     let test: Vec<&str> = web["healthcheck"]["test"]
         .as_sequence()
         .unwrap()
@@ -170,11 +173,20 @@ fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged() {
     );
 
     let stage = runtime_stage();
-    let user = stage
+    // It starts as root only to become the volume's owner (tested below).
+    assert!(
+        !stage.iter().any(|i| i.starts_with("USER ")),
+        "no USER: the binary switches to the volume's owner itself"
+    );
+    // An ordinary user and group, both 1000: no `useradd` warning about a
+    // system uid above SYS_UID_MAX, and no gid that differs from the uid.
+    let users = stage
         .iter()
-        .find_map(|i| i.strip_prefix("USER "))
-        .expect("a USER");
-    assert!(user != "root" && user != "0", "runs as {user}");
+        .find(|i| i.contains("useradd"))
+        .expect("a user is made");
+    assert!(users.contains("groupadd --gid 1000 portfolio"), "{users}");
+    assert!(users.contains("useradd --uid 1000 --gid 1000"), "{users}");
+    assert!(!users.contains("--system"), "{users}");
     assert!(stage.iter().any(|i| i == "VOLUME /volumes"));
     assert!(stage.iter().any(|i| i == "EXPOSE 8086"));
     assert!(stage
@@ -188,6 +200,7 @@ fn the_dockerfile_builds_in_two_stages_and_runs_unprivileged() {
         .unwrap()
         .contains("/volumes/portfolio.db"));
     assert_eq!(get("ROCKET_VOLUME_DIR"), Some("/volumes"));
+    assert_eq!(get("PORTFOLIO_RUN_AS_VOLUME_OWNER"), Some("1"));
 
     // Templates and styles are compiled in: the build stage needs them, the
     // runtime stage only the binary.
@@ -296,8 +309,9 @@ fn make_readable(path: &Path) {
 }
 
 /// The image's command line: its environment (the database moved to our
-/// volume folder, a free port), a secret key as compose passes it, as the
-/// image's unprivileged user when we can switch to it.
+/// volume folder, a free port), a secret key as compose passes it, started
+/// as the image starts it (as root when the tests run as root: the binary
+/// itself becomes the volume's owner).
 fn image_command(
     app: &Path,
     volume: &Path,
@@ -317,10 +331,27 @@ fn image_command(
     if let Some(port) = port {
         command.env("ROCKET_PORT", port.to_string());
     }
-    if running_as_root() {
-        command.uid(10001).gid(10001);
-    }
     command
+}
+
+fn chown_tree(path: &Path, id: u32) {
+    std::os::unix::fs::lchown(path, Some(id), Some(id)).unwrap();
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_tree(&entry.unwrap().path(), id);
+        }
+    }
+}
+
+/// The user id a running process has (its real, effective, saved and
+/// file-system ids must all be the same: nothing kept of root).
+fn process_uids(pid: u32) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect()
 }
 
 #[test]
@@ -332,9 +363,8 @@ fn the_image_layout_serves_survives_sigterm_and_keeps_its_data() {
     let app = build_image_folder(&image);
     let binary = image.join("usr/local/bin/portfolio");
     make_readable(root.path());
-    if running_as_root() {
-        std::os::unix::fs::chown(&volume, Some(10001), Some(10001)).unwrap();
-    }
+    // As on a server where the checkout (and so ./volumes) was made as root.
+    let as_root = running_as_root();
 
     // `start` gives each run a free port; everything else is the image's.
     let launch = |log: &str| {
@@ -344,6 +374,21 @@ fn the_image_layout_serves_survives_sigterm_and_keeps_its_data() {
         )
     };
     let mut server = launch("first.log");
+    if as_root {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            process_uids(server.child.id()),
+            [1000; 4],
+            "the server gave up root"
+        );
+        let folder = std::fs::metadata(&volume).unwrap();
+        assert_eq!((folder.uid(), folder.gid()), (1000, 1000));
+        assert!(
+            server.log_text().contains("belonged to root"),
+            "it says what it did: {}",
+            server.log_text()
+        );
+    }
 
     // Docker's HEALTHCHECK, exactly as the image runs it.
     let health = image_command(&app, &volume, &binary, &["healthcheck"], Some(server.port))
@@ -389,16 +434,22 @@ fn the_image_layout_serves_survives_sigterm_and_keeps_its_data() {
     let wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert_eq!(wal_size, 0, "the WAL was checkpointed on shutdown");
 
+    // A checkout made by an ordinary user: the folder is theirs (uid 1234
+    // here), and the server runs as them, leaving ownership alone.
+    if as_root {
+        chown_tree(&volume, 1234);
+    }
     let server = launch("second.log");
     let post = server.request("GET", &format!("/api/posts/{id}"), None, None);
     assert_eq!(post.status, 200, "{}", post.body);
     assert_eq!(post.json()["title"], "Survives a restart");
-    if running_as_root() {
+    if as_root {
         use std::os::unix::fs::MetadataExt;
         let owner = std::fs::metadata(volume.join("portfolio.db"))
             .unwrap()
             .uid();
-        assert_eq!(owner, 10001, "the server ran as the image's user");
+        assert_eq!(owner, 1234, "not taken over");
+        assert_eq!(process_uids(server.child.id()), [1234; 4]);
     }
 }
 

@@ -14,6 +14,7 @@ use crate::domain::error::AppError;
 mod backup;
 mod database;
 mod healthcheck;
+pub mod run_as;
 mod user;
 
 #[derive(Debug, Parser)]
@@ -202,6 +203,33 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
         Command::Restore { file } => backup::restore(&url, &file, out),
         Command::Healthcheck => healthcheck::healthcheck(&figment, out),
     }
+}
+
+/// Before any command, in the container: stop being root (see [`run_as`]).
+/// A bad configuration is left for the command to report.
+pub fn prepare_process(err: &mut dyn Write) -> Result<(), String> {
+    let Ok(settings) = config::Settings::from_figment(&config::figment()) else {
+        return Ok(());
+    };
+    if let Some(note) = run_as::become_volume_owner(&settings.volume_dir.relative())? {
+        let _ = writeln!(err, "portfolio: {note}");
+    }
+    Ok(())
+}
+
+/// Before serving: the folders the server writes to are writable, else one
+/// line that says which, who owns it and what to run (see
+/// [`db::check_writable`]). A bad configuration is left for the server to
+/// report.
+pub fn check_folders() -> Result<(), String> {
+    let figment = config::figment();
+    let (Ok(settings), Ok(url)) = (
+        config::Settings::from_figment(&figment),
+        config::database_url(&figment),
+    ) else {
+        return Ok(());
+    };
+    db::check_writable(&settings.volume_dir.relative(), &url).map_err(|e| e.to_string())
 }
 
 /// An error with its per-field messages, for a terminal.

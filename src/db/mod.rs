@@ -16,6 +16,7 @@
 
 mod connection;
 mod error;
+mod folders;
 mod fts5_rank;
 mod maintenance;
 mod migrations;
@@ -29,6 +30,7 @@ mod writer;
 
 pub use connection::{columns_of, establish, redacted, Backend, DbBackend, DbConnection};
 pub use error::{is_busy, unique_violation_column, DbError};
+pub use folders::{check_writable, FolderError, NotWritable};
 pub use maintenance::{
     after_import, checkpoint, integrity_check, integrity_ping, tidy_after_import, vacuum_into,
     SQLITE_ONLY,
