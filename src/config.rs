@@ -190,6 +190,63 @@ pub struct Settings {
     /// protocol's limit of URLs a file): smaller files cost less each.
     #[serde(default = "default_sitemap_chunk")]
     pub sitemap_chunk: u32,
+    /// How often the server backs the SQLite database up into
+    /// `<volume_dir>/backups/` (`"6h"`, `"30m"`, `"1d"`); unset: never.
+    /// Refused on PostgreSQL, which has its own tools.
+    #[serde(default)]
+    pub backup_every: Option<Interval>,
+    /// How many of those backups are kept (the newest; at least 1).
+    #[serde(default = "default_backup_keep")]
+    pub backup_keep: usize,
+}
+
+fn default_backup_keep() -> usize {
+    14
+}
+
+/// A length of time written as a whole number and a unit: `s`, `m`, `h`
+/// or `d` (`"90s"`, `"30m"`, `"6h"`, `"1d"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Interval(std::time::Duration);
+
+impl Interval {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let unit_at = text
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| format!("{text:?} needs a unit: s, m, h or d (e.g. \"6h\")"))?;
+        let (number, unit) = text.split_at(unit_at);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} must start with a whole number (e.g. \"6h\")"))?;
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+        };
+        match number.checked_mul(seconds) {
+            Some(0) => Err(format!("{text:?} must be longer than nothing")),
+            // Ten years: anything longer is a typo, and would overflow times.
+            Some(total) if total <= 10 * 365 * 86_400 => {
+                Ok(Interval(std::time::Duration::from_secs(total)))
+            }
+            _ => Err(format!("{text:?} is longer than ten years")),
+        }
+    }
+
+    pub fn duration(self) -> std::time::Duration {
+        self.0
+    }
+}
+
+impl TryFrom<String> for Interval {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Interval::parse(&text)
+    }
 }
 
 fn default_sitemap_chunk() -> u32 {
@@ -277,7 +334,31 @@ pub fn require_secret_key(figment: &Figment) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::{redacted, Interval};
+    use std::time::Duration;
+
+    #[test]
+    fn an_interval_is_a_number_and_a_unit() {
+        let secs = |t: &str| Interval::parse(t).map(|i| i.duration());
+        assert_eq!(secs("6h"), Ok(Duration::from_secs(6 * 3600)));
+        assert_eq!(secs("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(secs("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(secs(" 90s "), Ok(Duration::from_secs(90)));
+        for bad in [
+            "",
+            "6",
+            "h",
+            "6x",
+            "6 h",
+            "-1h",
+            "0h",
+            "1.5h",
+            "4000d",
+            "99999999999999999d",
+        ] {
+            assert!(secs(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn a_password_in_a_url_is_never_printed() {

@@ -91,6 +91,10 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("Scheduled posts", |rocket| {
             Box::pin(start_publishing_scheduled(rocket))
         }))
+        .manage(domain::backups::BackupStatus::default())
+        .attach(AdHoc::on_liftoff("Scheduled backups", |rocket| {
+            Box::pin(start_backing_up(rocket))
+        }))
         .manage(uploads)
         .manage(site)
         .attach(AdHoc::on_liftoff("Public URL", |rocket| {
@@ -224,6 +228,31 @@ async fn start_publishing_scheduled(rocket: &Rocket<rocket::Orbit>) {
     rocket::tokio::spawn(domain::schedule::publish_until(readers, writer, stop));
 }
 
+/// Starts the scheduled backups, when `backup_every` is set (only on
+/// SQLite: the setup refuses it on PostgreSQL).
+async fn start_backing_up(rocket: &Rocket<rocket::Orbit>) {
+    let (Ok(settings), Ok(url), Some(status)) = (
+        Settings::from_figment(rocket.figment()),
+        config::database_url(rocket.figment()),
+        rocket.state::<domain::backups::BackupStatus>().cloned(),
+    ) else {
+        return;
+    };
+    let Some(every) = settings.backup_every else {
+        return;
+    };
+    let folder = domain::backups::BackupFolder::in_volume(&settings.volume_dir.relative());
+    let stop = rocket.shutdown();
+    rocket::tokio::spawn(domain::backups::back_up_until(
+        url,
+        folder,
+        every.duration(),
+        settings.backup_keep,
+        status,
+        stop,
+    ));
+}
+
 /// On shutdown (after in-flight requests finish), write the views counted
 /// in memory, then fold the write-ahead log into the database file, so the
 /// file alone is a complete copy.
@@ -251,6 +280,20 @@ async fn checkpoint_on_shutdown(rocket: &Rocket<rocket::Orbit>) {
     }
 }
 
+/// Scheduled backups copy a SQLite file; PostgreSQL has its own tools.
+fn check_backup_settings(settings: &Settings, url: &str) -> Result<(), String> {
+    if settings.backup_every.is_some() && db::Backend::of_url(url) == db::Backend::Postgres {
+        return Err(String::from(
+            "backup_every is for a SQLite database and this one is on PostgreSQL: \
+             unset backup_every, and back up with pg_dump (or `portfolio db export`)",
+        ));
+    }
+    if settings.backup_keep == 0 {
+        return Err("backup_keep must be at least 1".into());
+    }
+    Ok(())
+}
+
 /// Refuses an insecure configuration, then creates the database folder,
 /// runs pending migrations and seeds an empty database (unless
 /// `seed = false`), in that order and before anything else touches the
@@ -272,6 +315,10 @@ async fn set_up_database(rocket: Rocket<Build>) -> fairing::Result {
             return Err(rocket);
         }
     };
+    if let Err(message) = check_backup_settings(&settings, &url) {
+        log::error!("{message}");
+        return Err(rocket);
+    }
     let deadline = std::time::Duration::from_secs(
         figment
             .extract_inner("databases.portfolio.timeout")

@@ -413,6 +413,64 @@ fn restore_round_trips_and_refuses_while_a_server_runs() {
 }
 
 #[test]
+fn scheduled_backups_are_listed_and_one_is_restored_by_name() {
+    let s = setup();
+    let titles = |s: &Setup| -> Vec<String> {
+        posts::table
+            .select(posts::title)
+            .load(&mut s.conn())
+            .unwrap()
+    };
+    let name = {
+        let mut command = command(s.dir.path(), &s.database);
+        command
+            .env("ROCKET_BACKUP_EVERY", "1s")
+            .env("ROCKET_BACKUP_KEEP", "3");
+        let server = start(command, s.dir.path().join("backing-up.log"));
+        let cookie = server.log_in("admin", ADMIN_PASSWORD);
+        let body = serde_json::json!({"title": "kept in the backup", "content": "x"}).to_string();
+        let created = server.request("POST", "/api/posts", Some(&body), Some(&cookie));
+        assert_eq!(created.status, 201, "{}", created.body);
+        // Names are to the second: one named a second later was begun after
+        // the post was acknowledged.
+        let acknowledged = chrono::Utc::now().timestamp();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let name = loop {
+            let listing = s.ok(&["backup", "--list"], "");
+            let newest = listing.lines().next().unwrap_or("").to_owned();
+            let name = newest.split_whitespace().next().unwrap_or("").to_owned();
+            let taken = chrono::NaiveDateTime::parse_from_str(&name, "%Y-%m-%dT%H-%M-%SZ.db");
+            if taken.is_ok_and(|t| t.and_utc().timestamp() > acknowledged) {
+                assert!(listing.lines().count() <= 3, "kept 3: {listing}");
+                break name;
+            }
+            assert!(std::time::Instant::now() < deadline, "{listing}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let body =
+            serde_json::json!({"title": "written after the backup", "content": "x"}).to_string();
+        let created = server.request("POST", "/api/posts", Some(&body), Some(&cookie));
+        assert_eq!(created.status, 201, "{}", created.body);
+        name
+    };
+    assert!(titles(&s).contains(&"written after the backup".to_owned()));
+
+    // By name, with or without `.db`; an unknown name says where it looked.
+    let unknown = s.fails(&["restore", "2000-01-01T00-00-00Z"], "");
+    assert!(unknown.contains("backup --list"), "{unknown}");
+    let out = s.ok(&["restore", name.trim_end_matches(".db")], "");
+    assert!(out.contains("restored"), "{out}");
+    let now = titles(&s);
+    assert!(now.contains(&"kept in the backup".to_owned()), "{now:?}");
+    assert!(
+        !now.contains(&"written after the backup".to_owned()),
+        "{now:?}"
+    );
+    // The backup itself is untouched, and still listed.
+    assert!(s.ok(&["backup", "--list"], "").contains(&name));
+}
+
+#[test]
 fn restore_refuses_a_damaged_or_foreign_file_and_changes_nothing() {
     let s = setup();
     s.ok(&["db", "migrate"], "");

@@ -5,6 +5,49 @@ use std::path::{Path, PathBuf};
 
 use super::{open_existing, require_sqlite, Failure, Outcome};
 use crate::db;
+use crate::domain::backups::BackupFolder;
+
+/// `backup --list`: the scheduled backups, newest first.
+pub fn list(folder: &BackupFolder, out: &mut dyn Write) -> Outcome {
+    let backups = folder.list()?;
+    if backups.is_empty() {
+        writeln!(
+            out,
+            "no scheduled backups in {} (set backup_every to make them)",
+            folder.path().display()
+        )?;
+        return Ok(());
+    }
+    for backup in backups {
+        writeln!(
+            out,
+            "{}  {:>12} bytes  {}",
+            backup.name,
+            backup.bytes,
+            backup.taken_at.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
+    }
+    Ok(())
+}
+
+/// What `restore` was given: a file's path, or a scheduled backup's name
+/// (as `backup --list` shows it, with or without `.db`).
+pub fn resolve(folder: &BackupFolder, given: &Path) -> Result<PathBuf, Failure> {
+    if given.is_file() {
+        return Ok(given.to_owned());
+    }
+    let is_a_name = given.components().count() == 1;
+    if let Some(name) = given.to_str().filter(|_| is_a_name) {
+        if let Some(backup) = folder.find(name)? {
+            return Ok(backup.path);
+        }
+    }
+    Err(Failure::refused(format!(
+        "there is no file {} and no scheduled backup of that name in {} (see `portfolio backup --list`)",
+        given.display(),
+        folder.path().display()
+    )))
+}
 
 /// `backup FILE`: a consistent copy, checked, while the server serves.
 pub fn backup(url: &str, target: &Path, out: &mut dyn Write) -> Outcome {

@@ -41,14 +41,20 @@ pub enum Command {
     /// Make invitations to sign up (for `registration = "invite"`).
     #[command(subcommand)]
     Invite(InviteCommand),
-    /// Write a consistent copy of the database to FILE, while the server keeps serving.
+    /// Write a consistent copy of the database to FILE, while the server keeps serving;
+    /// or, with --list, show the scheduled backups (`backup_every`).
     Backup {
         /// Where to write the copy (must not exist yet).
-        file: PathBuf,
+        #[arg(required_unless_present = "list", conflicts_with = "list")]
+        file: Option<PathBuf>,
+        /// List the scheduled backups in the volume folder's `backups/`, newest first.
+        #[arg(long)]
+        list: bool,
     },
-    /// Replace the database with the backup FILE (stop the server first).
+    /// Replace the database with a backup (stop the server first).
     Restore {
-        /// A file written by `portfolio backup`.
+        /// A file written by `portfolio backup`, or the name of a scheduled
+        /// backup as `backup --list` shows it.
         file: PathBuf,
     },
     /// Exit 0 when the running server's /health answers OK (for Docker's HEALTHCHECK).
@@ -199,8 +205,15 @@ pub fn run(command: Command, out: &mut dyn Write) -> Outcome {
             user::reset_link(&figment, &url, &uid, out)
         }
         Command::Invite(InviteCommand::Create { days }) => user::invite(&figment, &url, days, out),
-        Command::Backup { file } => backup::backup(&url, &file, out),
-        Command::Restore { file } => backup::restore(&url, &file, out),
+        Command::Backup { list: true, .. } => backup::list(&scheduled_backups(&figment)?, out),
+        Command::Backup {
+            file: Some(file), ..
+        } => backup::backup(&url, &file, out),
+        Command::Backup { file: None, .. } => Err(Failure::refused("name a FILE, or --list")),
+        Command::Restore { file } => {
+            let source = backup::resolve(&scheduled_backups(&figment)?, &file)?;
+            backup::restore(&url, &source, out)
+        }
         Command::Healthcheck => healthcheck::healthcheck(&figment, out),
     }
 }
@@ -230,6 +243,16 @@ pub fn check_folders() -> Result<(), String> {
         return Ok(());
     };
     db::check_writable(&settings.volume_dir.relative(), &url).map_err(|e| e.to_string())
+}
+
+/// The folder the server's scheduled backups go to.
+fn scheduled_backups(
+    figment: &rocket::figment::Figment,
+) -> Result<crate::domain::backups::BackupFolder, Failure> {
+    let settings = config::Settings::from_figment(figment)?;
+    Ok(crate::domain::backups::BackupFolder::in_volume(
+        &settings.volume_dir.relative(),
+    ))
 }
 
 /// An error with its per-field messages, for a terminal.

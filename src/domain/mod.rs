@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod api_token;
+pub mod backups;
 pub mod comments;
 pub mod email_verification;
 pub mod error;

@@ -14,6 +14,7 @@ mod test_database;
 mod architecture;
 mod assets;
 mod authorization;
+mod backups;
 mod bench_routes;
 mod counts;
 mod csrf;
