@@ -198,6 +198,39 @@ pub struct Settings {
     /// How many of those backups are kept (the newest; at least 1).
     #[serde(default = "default_backup_keep")]
     pub backup_keep: usize,
+    /// Serves `GET /metrics` (Prometheus) on the site's own address, to
+    /// requests bearing this token (`Authorization: Bearer …`). Unset and
+    /// without `metrics_address`: no metrics are served.
+    #[serde(default)]
+    pub metrics_token: Option<MetricsToken>,
+    /// Serves `GET /metrics` on this address of its own (`127.0.0.1:9100`),
+    /// without a token: for a Prometheus on the same machine or network.
+    #[serde(default)]
+    pub metrics_address: Option<std::net::SocketAddr>,
+}
+
+/// The metrics' bearer token: never shown (its `Debug` is `***`).
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Whether `presented` is the token, in time that does not depend on
+    /// where they first differ (both are hashed first).
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.0.as_bytes()) == Sha256::digest(presented.as_bytes())
+    }
+
+    pub fn is_usable(&self) -> bool {
+        self.0.trim().len() >= 16
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 fn default_backup_keep() -> usize {

@@ -101,6 +101,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(web::site::warn_without_public_url(rocket))
         }))
         .attach(web::request_log::RequestLog)
+        .attach(web::metrics::fairing())
+        .mount("/", web::metrics::routes(&settings))
         .attach(assets.templates())
         .attach(web::security::SecurityHeaders)
         .mount("/", web::pages::routes())

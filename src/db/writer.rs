@@ -22,7 +22,7 @@
 //!   [`DbError::Busy`] (503 with `Retry-After`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::TransactionManager;
 use diesel::Connection;
@@ -174,6 +174,7 @@ impl Writer {
         E: From<DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        let queued = Instant::now();
         let task = Task {
             work: Some(Box::new(work)),
             result: None,
@@ -186,9 +187,18 @@ impl Writer {
                 mpsc::error::SendTimeoutError::Timeout(_) => DbError::Busy,
                 mpsc::error::SendTimeoutError::Closed(_) => internal("the writer has stopped"),
             })?;
-        answer
+        let result = answer
             .await
-            .unwrap_or_else(|_| Err(internal("the writer stopped before answering").into()))
+            .unwrap_or_else(|_| Err(internal("the writer stopped before answering").into()));
+        // From joining the queue to the answer after the commit: what a
+        // request waits for its write.
+        metrics::histogram!("portfolio_writer_wait_seconds").record(queued.elapsed().as_secs_f64());
+        result
+    }
+
+    /// How many writes wait in the queue now.
+    pub fn queued(&self) -> usize {
+        QUEUE_CAPACITY - self.jobs.capacity()
     }
 }
 
@@ -229,6 +239,8 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
     if group.is_empty() {
         return;
     }
+    metrics::histogram!("portfolio_writer_group_size").record(group.len() as f64);
+    let started = std::time::Instant::now();
     let outcome: Result<(), DbError> = immediate_transaction(conn, |conn| {
         for task in group.iter_mut() {
             if !run_caught(conn, task.as_mut(), true) {
@@ -244,6 +256,7 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
         }
         Ok(())
     });
+    metrics::histogram!("portfolio_writer_commit_seconds").record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(()) => group.drain(..).for_each(|task| task.answer()),
         Err(error) => {

@@ -113,14 +113,23 @@ impl Hashers {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {
         let (answer, answered) = rocket::tokio::sync::oneshot::channel();
-        self.queue
+        // Hashes waiting or being computed: a login storm shows here first.
+        let queued = metrics::gauge!("portfolio_password_hash_queue");
+        queued.increment(1.0);
+        let sent = self
+            .queue
             .send(Box::new(move || {
                 let _ = answer.send(work());
             }))
-            .map_err(|_| AppError::Internal("the password hashing threads are gone".into()))?;
-        answered
-            .await
-            .map_err(|_| AppError::Internal("a password hashing thread failed".into()))
+            .map_err(|_| AppError::Internal("the password hashing threads are gone".into()));
+        let result = match sent {
+            Ok(()) => answered
+                .await
+                .map_err(|_| AppError::Internal("a password hashing thread failed".into())),
+            Err(error) => Err(error),
+        };
+        queued.decrement(1.0);
+        result
     }
 }
 

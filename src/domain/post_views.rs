@@ -155,6 +155,7 @@ pub fn write_batch(
     batch: &HashMap<i32, i32>,
     today: NaiveDate,
 ) -> AppResult<()> {
+    metrics::histogram!("portfolio_view_batch_posts").record(batch.len() as f64);
     // Few statements per batch, not two per post: on PostgreSQL each
     // statement is a round trip, and a busy second brings thousands of
     // posts. Totals: one UPDATE per distinct count (most posts in a batch

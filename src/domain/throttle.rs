@@ -91,6 +91,9 @@ impl Attempt<'_> {
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
+        if self.outcome == Outcome::Failed {
+            metrics::counter!("portfolio_login_failures_total").increment(1);
+        }
         self.throttle.finish(&self.keys, self.outcome);
     }
 }

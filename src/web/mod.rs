@@ -12,6 +12,7 @@ pub mod fresh;
 pub mod guard;
 pub mod health;
 pub mod mail;
+pub mod metrics;
 pub mod pages;
 pub mod paging;
 pub mod qr;

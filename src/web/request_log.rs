@@ -43,7 +43,9 @@ impl Fairing for RequestLog {
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         let started = started(request);
-        let millis = started.at.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.at.elapsed();
+        crate::web::metrics::record_request(request, response.status(), elapsed);
+        let millis = elapsed.as_secs_f64() * 1000.0;
         log::info!(
             target: "portfolio::request",
             "{} {} {} {:.1}ms rid={}",

@@ -23,6 +23,7 @@ mod database;
 mod errors;
 mod feeds;
 mod mail;
+mod metrics;
 mod openapi;
 mod pages;
 mod posts;
