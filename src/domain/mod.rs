@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod actor;
 pub mod api_token;
 pub mod comments;
+pub mod dashboard;
 pub mod email_verification;
 pub mod error;
 pub mod fields;
