@@ -45,7 +45,7 @@ BEGIN
         IF NOT OLD.published THEN
             UPDATE post_totals SET drafts = drafts - 1 WHERE id = 1;
         END IF;
-        UPDATE site_daily SET posts = posts - 1 WHERE day = OLD.created_at::date;
+        UPDATE site_daily SET posts = GREATEST(posts - 1, 0) WHERE day = OLD.created_at::date;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         IF NOT NEW.published THEN
@@ -89,7 +89,7 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE site_daily SET signups = signups - 1 WHERE day = OLD.created_at::date;
+        UPDATE site_daily SET signups = GREATEST(signups - 1, 0) WHERE day = OLD.created_at::date;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO site_daily (day, signups) VALUES (NEW.created_at::date, 1)
@@ -142,13 +142,14 @@ CREATE TRIGGER site_totals_api_tokens_after_truncate AFTER TRUNCATE ON api_token
 FOR EACH STATEMENT EXECUTE FUNCTION site_totals_after_change();
 
 -- A deleted post's daily rows (ON DELETE CASCADE) take its views out.
+-- Every decrement of a day stops at 0 (see the SQLite migration).
 CREATE FUNCTION site_daily_views_after_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         UPDATE site_daily SET views = 0 WHERE views <> 0;
     ELSE
-        UPDATE site_daily SET views = views - OLD.views WHERE day = OLD.day;
+        UPDATE site_daily SET views = GREATEST(views - OLD.views, 0) WHERE day = OLD.day;
     END IF;
     RETURN NULL;
 END;

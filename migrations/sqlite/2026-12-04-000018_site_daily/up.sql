@@ -100,14 +100,14 @@ END;
 
 CREATE TRIGGER site_daily_signups_after_delete AFTER DELETE ON users
 BEGIN
-    UPDATE site_daily SET signups = signups - 1 WHERE day = date(OLD.created_at);
+    UPDATE site_daily SET signups = MAX(signups - 1, 0) WHERE day = date(OLD.created_at);
 END;
 
 -- Only by hand (the app never moves a creation date).
 CREATE TRIGGER site_daily_signups_after_update AFTER UPDATE OF created_at ON users
 WHEN date(OLD.created_at) IS NOT date(NEW.created_at)
 BEGIN
-    UPDATE site_daily SET signups = signups - 1 WHERE day = date(OLD.created_at);
+    UPDATE site_daily SET signups = MAX(signups - 1, 0) WHERE day = date(OLD.created_at);
     INSERT INTO site_daily (day, signups) VALUES (date(NEW.created_at), 1)
     ON CONFLICT (day) DO UPDATE SET signups = signups + 1;
 END;
@@ -120,19 +120,21 @@ END;
 
 CREATE TRIGGER site_daily_posts_after_delete AFTER DELETE ON posts
 BEGIN
-    UPDATE site_daily SET posts = posts - 1 WHERE day = date(OLD.created_at);
+    UPDATE site_daily SET posts = MAX(posts - 1, 0) WHERE day = date(OLD.created_at);
 END;
 
 CREATE TRIGGER site_daily_posts_after_update AFTER UPDATE OF created_at ON posts
 WHEN date(OLD.created_at) IS NOT date(NEW.created_at)
 BEGIN
-    UPDATE site_daily SET posts = posts - 1 WHERE day = date(OLD.created_at);
+    UPDATE site_daily SET posts = MAX(posts - 1, 0) WHERE day = date(OLD.created_at);
     INSERT INTO site_daily (day, posts) VALUES (date(NEW.created_at), 1)
     ON CONFLICT (day) DO UPDATE SET posts = posts + 1;
 END;
 
 -- A deleted post's daily rows (ON DELETE CASCADE) take its views out.
+-- Every decrement here stops at 0: rows written around the counts (views
+-- inserted by hand, a day's row edited) must not make a delete fail.
 CREATE TRIGGER site_daily_views_after_delete AFTER DELETE ON post_daily_views
 BEGIN
-    UPDATE site_daily SET views = views - OLD.views WHERE day = OLD.day;
+    UPDATE site_daily SET views = MAX(views - OLD.views, 0) WHERE day = OLD.day;
 END;
