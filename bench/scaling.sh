@@ -58,12 +58,16 @@ record binary_mtime "$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)"
 # add_case NAME ROUTE URL|@FILE [EXPECT]: ROUTE as in routes.txt; a URL (one
 # fixed path) or @FILE (random paths, one a line). EXPECT: the status codes
 # that count as right, a regex (default 2xx).
+# add_admin_case NAME ROUTE URL: the same, measured logged in as the seeded
+# admin (a session made on the fresh server before the measurement; curl and
+# wrk send its cookie). For routes of routes.txt's "needs a login" section.
 CASES=()
-declare -A C_ROUTE C_URL C_PATHS C_EXPECT
+declare -A C_ROUTE C_URL C_PATHS C_EXPECT C_ADMIN
 add_case() {
     local name=$1 route=$2 target=$3 expect=${4:-2[0-9][0-9]}
     if [[ -n $ONLY && " $ONLY " != *" $name "* ]]; then return; fi
     CASES+=("$name")
+    C_ADMIN[$name]=""
     C_ROUTE[$name]=$route
     C_EXPECT[$name]=$expect
     if [[ $target == @* ]]; then
@@ -74,6 +78,12 @@ add_case() {
         printf '%s\n' "$target" >"${C_PATHS[$name]}"
         C_URL[$name]=$target
     fi
+}
+
+add_admin_case() {
+    add_case "$@"
+    [[ " ${CASES[*]} " == *" $1 "* ]] && C_ADMIN[$1]=yes
+    return 0
 }
 
 # define_cases SIZE: finds the concrete URLs on a server of SIZE's database
@@ -200,6 +210,9 @@ define_cases() {
     add_case sitemap_users     "GET /sitemaps/<file>"        "/sitemaps/users-0.xml"
     add_case sitemap_tags      "GET /sitemaps/<file>"        "/sitemaps/tags-0.xml"
     add_case robots            "GET /robots.txt"             "/robots.txt"
+    # Logged in as the admin: the dashboard reads kept counts, a month of
+    # daily rows and the trending board, whatever the size.
+    add_admin_case admin_dashboard "GET /admin"              "/admin"
 }
 
 # ---- per size ----------------------------------------------------------------------------
@@ -233,6 +246,12 @@ for size in $SIZES; do
     printf '   %-24s %10s %9s %9s %9s %8s  %s\n' case "req/s" "p99 ms" "1-req ms" "max ms" "non-2xx" "url"
     for name in "${CASES[@]}"; do
         fresh_server "$size" "$name"
+        BENCH_COOKIE=""
+        if [[ -n ${C_ADMIN[$name]} ]]; then
+            BENCH_COOKIE=$(admin_cookie) && [[ -n $BENCH_COOKIE ]] \
+                || { stop_server "$SERVER_PID"; die "$name: could not log in as admin"; }
+        fi
+        export BENCH_COOKIE
         single=$(single_requests "${C_PATHS[$name]}" "$WARMUP" "$SINGLE" "$RUN_DIR/curl.out")
         read -r med max codes <<<"$single"
         out=$RUN_DIR/wrk.out

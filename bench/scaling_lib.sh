@@ -323,7 +323,7 @@ PY
 run_wrk() {
     local out=$1 conns=$2 secs=$3 paths=$4 threads=${5:-$THREADS}
     (( conns < threads )) && threads=$conns
-    BENCH_PATHS=$paths timeout --kill-after=5 $(( secs + WRK_GRACE_S )) \
+    BENCH_PATHS=$paths BENCH_COOKIE=${BENCH_COOKIE:-} timeout --kill-after=5 $(( secs + WRK_GRACE_S )) \
         wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout "$WRK_TIMEOUT" --latency \
         -s "$BENCH_DIR/scaling.lua" "http://127.0.0.1:$PORT" >"$out" 2>&1 &
     local pid=$! status=0
@@ -352,7 +352,9 @@ single_requests() {
         line=${lines[$((i % ${#lines[@]}))]}
         args+=(-o /dev/null "http://127.0.0.1:$PORT$line")
     done
-    timeout 600 curl -s --max-time 60 -w '%{http_code} %{time_total}\n' "${args[@]}" >"$out.all" || true
+    local -a cookie=()
+    [[ -n ${BENCH_COOKIE:-} ]] && cookie=(-H "Cookie: $BENCH_COOKIE")
+    timeout 600 curl -s "${cookie[@]}" --max-time 60 -w '%{http_code} %{time_total}\n' "${args[@]}" >"$out.all" || true
     tail -n +"$((warm + 1))" "$out.all" >"$out"
     python3 - "$out" "$count" <<'PY'
 import statistics, sys, collections
@@ -370,6 +372,16 @@ PY
 
 # routes_file_section N: the routes of routes.txt's section N (1: public,
 # 2: needs a login), one a line.
+# admin_cookie: logs the seeded admin in on the running server and prints
+# `portfolio_session=...`, the Cookie header a logged-in admin sends.
+admin_cookie() {
+    local jar=$RUN_DIR/cookies.txt
+    timeout 60 curl -s -o /dev/null -c "$jar" -H 'Content-Type: application/json' \
+        -d "{\"uid\": \"admin\", \"password\": \"$ADMIN_PASSWORD\"}" \
+        "http://127.0.0.1:$PORT/api/session" || return 1
+    awk '$6 == "portfolio_session" { print $6 "=" $7 }' "$jar" | tail -1
+}
+
 routes_file_section() {
     awk -v want="$1" '
         /^# needs a login:/ { section = 2; next }

@@ -41,6 +41,16 @@ pub fn tidy_after_import(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     }
 }
 
+/// How many bytes the database takes: on SQLite its pages plus its
+/// write-ahead log, on PostgreSQL `pg_database_size`. Costs the same at any
+/// size (no table is read).
+pub fn database_bytes(conn: &mut DbConnection) -> diesel::QueryResult<i64> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite::database_bytes(c),
+        DbConnection::Postgres(c) => postgres::database_bytes(c),
+    }
+}
+
 /// Why a maintenance command cannot run on this backend.
 pub const SQLITE_ONLY: &str = "this works on a SQLite database file; for PostgreSQL use its own \
      tools (pg_dump and pg_restore), or `portfolio db export` and `portfolio db import`";

@@ -32,8 +32,8 @@ pub use connection::{columns_of, establish, redacted, Backend, DbBackend, DbConn
 pub use error::{is_busy, unique_violation_column, DbError};
 pub use folders::{check_writable, FolderError, NotWritable};
 pub use maintenance::{
-    after_import, checkpoint, integrity_check, integrity_ping, tidy_after_import, vacuum_into,
-    SQLITE_ONLY,
+    after_import, checkpoint, database_bytes, integrity_check, integrity_ping, tidy_after_import,
+    vacuum_into, SQLITE_ONLY,
 };
 pub use migrations::{
     known_migrations, migrate, migration_status, rollback, MigrationStatus, POSTGRES_MIGRATIONS,

@@ -97,3 +97,18 @@ pub(super) fn reset_id_sequences(conn: &mut PgConnection) -> diesel::QueryResult
          SELECT setval(pg_get_serial_sequence('comments', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM comments;",
     )
 }
+
+#[derive(diesel::QueryableByName)]
+struct DatabaseSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bytes: i64,
+}
+
+/// The database's size in bytes, as the server counts it: the files of its
+/// relations, one `stat` each, never their rows.
+pub(super) fn database_bytes(conn: &mut PgConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes")
+        .get_result::<DatabaseSize>(conn)
+        .map(|size| size.bytes)
+}

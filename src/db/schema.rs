@@ -153,6 +153,24 @@ diesel::table! {
     post_totals (id) {
         id -> Integer,
         published -> BigInt,
+        drafts -> BigInt,
+    }
+}
+
+diesel::table! {
+    site_totals (id) {
+        id -> Integer,
+        comments -> BigInt,
+        api_tokens -> BigInt,
+    }
+}
+
+diesel::table! {
+    site_daily (day) {
+        day -> Date,
+        signups -> BigInt,
+        posts -> BigInt,
+        views -> BigInt,
     }
 }
 
@@ -207,6 +225,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     recovery_codes,
     sessions,
+    site_daily,
+    site_totals,
     tags,
     two_factor,
     user_totals,

@@ -284,3 +284,30 @@ mod tests {
         assert_eq!(folder_of("p.db"), None);
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct FileSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bytes: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    file: String,
+}
+
+/// The database's size in bytes: its pages (`page_count * page_size`, two
+/// pragmas that read the file's header, whatever its size) plus its
+/// write-ahead log (`<file>-wal`, whose size the file system knows).
+pub(super) fn database_bytes(conn: &mut SqliteConnection) -> diesel::QueryResult<i64> {
+    use diesel::RunQueryDsl;
+    let main: FileSize = diesel::sql_query(
+        "SELECT (SELECT page_count FROM pragma_page_count()) \
+                * (SELECT page_size FROM pragma_page_size()) AS bytes, \
+                COALESCE((SELECT file FROM pragma_database_list WHERE name = 'main'), '') AS file",
+    )
+    .get_result(conn)?;
+    let wal = if main.file.is_empty() {
+        0
+    } else {
+        std::fs::metadata(format!("{}-wal", main.file)).map_or(0, |meta| meta.len())
+    };
+    Ok(main.bytes + i64::try_from(wal).unwrap_or(i64::MAX))
+}

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod api_token;
 pub mod backups;
 pub mod comments;
+pub mod dashboard;
 pub mod email_verification;
 pub mod error;
 pub mod fields;

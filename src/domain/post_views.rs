@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::{Post, PostWithAuthor};
-use crate::db::schema::{post_daily_views, posts};
+use crate::db::schema::{post_daily_views, posts, site_daily};
 use crate::db::{DbConnection, Writer};
 use crate::domain::error::AppResult;
 
@@ -147,9 +147,11 @@ pub async fn write_every(
     }
 }
 
-/// Adds a batch of views in one transaction: to each post's total, and to
-/// its count for `today` (for trending). Posts deleted meanwhile are simply
-/// not there to update.
+/// Adds a batch of views in one transaction: to each post's total, to its
+/// count for `today` (for trending), and to the site's views of `today`
+/// (`site_daily`, for the admin dashboard: one statement for the batch, so
+/// that no request sums a day's rows). Posts deleted meanwhile are simply
+/// not there to update, and their views are not counted anywhere.
 pub fn write_batch(
     conn: &mut DbConnection,
     batch: &HashMap<i32, i32>,
@@ -168,6 +170,7 @@ pub fn write_batch(
     }
     crate::db::write_transaction(conn, |conn| {
         let mut rows = Vec::new();
+        let mut site_views: i64 = 0;
         for (&views, ids) in &by_count {
             for chunk in ids.chunks(CHUNK) {
                 // Only the posts still there come back: those deleted
@@ -178,6 +181,7 @@ pub fn write_batch(
                         .set(posts::views.eq(posts::views + views))
                         .returning(posts::id)
                         .get_results(conn)?;
+                site_views += i64::from(views) * present.len() as i64;
                 rows.extend(present.into_iter().map(|id| {
                     (
                         post_daily_views::post_id.eq(id),
@@ -201,6 +205,17 @@ pub fn write_batch(
             match conn {
                 DbConnection::Sqlite(c) => add_to_today.execute(c),
                 DbConnection::Postgres(c) => add_to_today.execute(c),
+            }?;
+        }
+        if site_views > 0 {
+            let add_to_site = diesel::insert_into(site_daily::table)
+                .values((site_daily::day.eq(today), site_daily::views.eq(site_views)))
+                .on_conflict(site_daily::day)
+                .do_update()
+                .set(site_daily::views.eq(site_daily::views + excluded(site_daily::views)));
+            match conn {
+                DbConnection::Sqlite(c) => add_to_site.execute(c),
+                DbConnection::Postgres(c) => add_to_site.execute(c),
             }?;
         }
         Ok(())

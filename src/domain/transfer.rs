@@ -4,8 +4,12 @@
 //! PostgreSQL (and back): export from the old, import into the new.
 //!
 //! Ids are kept, so links and sessions stay valid; derived data (the
-//! published-post count, the search index) is rebuilt by the target's own
-//! triggers and indexes as the rows go in.
+//! published-post count, the search index, the dashboard's counts) is
+//! rebuilt by the target's own triggers and indexes as the rows go in. The
+//! dashboard's daily table (`site_daily`) is not carried either: its
+//! sign-ups and posts per day follow the rows by triggers, and its views per
+//! day are summed from `post_daily_views` once they are in
+//! ([`crate::domain::dashboard::recount_views`]).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -260,6 +264,9 @@ pub fn import(conn: &mut DbConnection, data: &Export) -> AppResult<()> {
                 .values(row)
                 .execute(conn)?;
         }
+        // The view writer keeps the site's views per day; rows written
+        // here directly are summed once.
+        crate::domain::dashboard::recount_views(conn)?;
         // PostgreSQL's id sequences do not see ids written explicitly.
         db::after_import(conn)?;
         Ok(())

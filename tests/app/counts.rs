@@ -1,10 +1,18 @@
 //! The counts that listings read instead of counting (each account's
 //! published and draft posts, the number of accounts, the number of
-//! published posts) stay equal to `COUNT(*)` whatever changes the rows:
-//! the app's own use cases, cascades, and statements typed by hand.
+//! published posts), and those the admin dashboard reads (drafts, comments,
+//! API tokens, and sign-ups, posts and views per day) stay equal to
+//! `COUNT(*)` (or `SUM`) whatever changes the rows: the app's own use cases,
+//! the view writer, cascades, and statements typed by hand.
 
 use diesel::prelude::*;
-use portfolio::db::schema::{comments, post_tags, post_totals, posts, tags, user_totals, users};
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use portfolio::db::schema::{
+    api_tokens, comments, post_daily_views, post_tags, post_totals, posts, site_daily, site_totals,
+    tags, user_totals, users,
+};
 use portfolio::db::{self, DbConnection};
 use portfolio::domain::post::{PostChanges, PostDraft, PublishRequest};
 use portfolio::domain::tags::TagList;
@@ -51,6 +59,31 @@ fn assert_counts_match(conn: &mut DbConnection) {
         .get_result(conn)
         .unwrap();
     assert_eq!(published, counted, "post_totals against COUNT(*)");
+    let drafts: i64 = post_totals::table
+        .select(post_totals::drafts)
+        .first(conn)
+        .unwrap();
+    let counted: i64 = posts::table
+        .filter(posts::published.eq(false))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(drafts, counted, "post_totals.drafts against COUNT(*)");
+    let (kept_comments, kept_tokens): (i64, i64) = site_totals::table
+        .select((site_totals::comments, site_totals::api_tokens))
+        .first(conn)
+        .unwrap();
+    let counted: i64 = comments::table.count().get_result(conn).unwrap();
+    assert_eq!(
+        kept_comments, counted,
+        "site_totals.comments against COUNT(*)"
+    );
+    let counted: i64 = api_tokens::table.count().get_result(conn).unwrap();
+    assert_eq!(
+        kept_tokens, counted,
+        "site_totals.api_tokens against COUNT(*)"
+    );
+    assert_daily_counts_match(conn);
 
     // Each tag's published posts, and the post columns its index copies.
     let kept: Vec<(i32, i32)> = tags::table
@@ -96,6 +129,43 @@ fn assert_counts_match(conn: &mut DbConnection) {
             .unwrap();
         assert_eq!(i64::from(shown), counted, "post {post}: kept comments");
     }
+}
+
+/// `site_daily` against the rows: each day's accounts and posts created
+/// (`COUNT(*)` grouped by the day of `created_at`) and views (`SUM` of that
+/// day's `post_daily_views`). Days whose figures all went back to 0 may
+/// keep their row.
+fn assert_daily_counts_match(conn: &mut DbConnection) {
+    let mut counted: BTreeMap<NaiveDate, (i64, i64, i64)> = BTreeMap::new();
+    let signups: Vec<NaiveDateTime> = users::table.select(users::created_at).load(conn).unwrap();
+    for created in signups {
+        counted.entry(created.date()).or_default().0 += 1;
+    }
+    let made: Vec<NaiveDateTime> = posts::table.select(posts::created_at).load(conn).unwrap();
+    for created in made {
+        counted.entry(created.date()).or_default().1 += 1;
+    }
+    let views: Vec<(NaiveDate, i32)> = post_daily_views::table
+        .select((post_daily_views::day, post_daily_views::views))
+        .load(conn)
+        .unwrap();
+    for (day, views) in views {
+        counted.entry(day).or_default().2 += i64::from(views);
+    }
+    let kept: BTreeMap<NaiveDate, (i64, i64, i64)> = site_daily::table
+        .select((
+            site_daily::day,
+            (site_daily::signups, site_daily::posts, site_daily::views),
+        ))
+        .load::<(NaiveDate, (i64, i64, i64))>(conn)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, figures)| *figures != (0, 0, 0))
+        .collect();
+    assert_eq!(
+        kept, counted,
+        "site_daily (signups, posts, views) against the rows"
+    );
 }
 
 /// The tags a step's bits pick from a small pool, so tags are shared.
@@ -184,6 +254,22 @@ enum Step {
         author: usize,
         published: bool,
     },
+    /// A batch of views, as the view writer writes it, on one of a few days.
+    Views {
+        posts: u8,
+        views: u8,
+        days_ago: u8,
+    },
+    /// An API token made (or, `revoke`, one deleted) by hand.
+    Token {
+        user: usize,
+        revoke: bool,
+    },
+    /// `UPDATE posts SET created_at = ...` (a post moved to another day) by hand.
+    Backdate {
+        post: usize,
+        days: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -200,6 +286,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (any::<usize>(), any::<usize>()).prop_map(|(post, to)| Step::HandOver { post, to }),
         1 => any::<usize>().prop_map(|user| Step::HandDeleteAll { user }),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(author, published)| Step::HandInsert { author, published }),
+        2 => (any::<u8>(), 1..5u8, 0..3u8).prop_map(|(posts, views, days_ago)| Step::Views { posts, views, days_ago }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(user, revoke)| Step::Token { user, revoke }),
+        1 => (any::<usize>(), 1..3u8).prop_map(|(post, days)| Step::Backdate { post, days }),
     ]
 }
 
@@ -331,6 +420,53 @@ fn apply(conn: &mut DbConnection, step: &Step, next_user: &mut u32) {
             .execute(conn)
             .unwrap();
         }
+        Step::Views {
+            posts,
+            views,
+            days_ago,
+        } => {
+            // The posts the bits of `posts` pick, and one that is not there.
+            let mut batch: std::collections::HashMap<i32, i32> = post_ids
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| posts & (1 << (n % 8)) != 0)
+                .map(|(_, id)| (*id, i32::from(views)))
+                .collect();
+            batch.insert(i32::MAX, 3);
+            let day =
+                portfolio::domain::post_views::today() - chrono::Days::new(u64::from(days_ago));
+            portfolio::domain::post_views::write_batch(conn, &batch, day).unwrap();
+        }
+        Step::Token { user, revoke } => {
+            let user = pick(&users, user).unwrap();
+            if revoke {
+                diesel::sql_query(
+                    "DELETE FROM api_tokens WHERE id = (SELECT MIN(id) FROM api_tokens WHERE user_id = $1)",
+                )
+                .bind::<diesel::sql_types::Integer, _>(user)
+                .execute(conn)
+                .unwrap();
+            } else {
+                let hash = format!("hash-{}", rand::random::<u64>());
+                diesel::insert_into(api_tokens::table)
+                    .values((
+                        api_tokens::user_id.eq(user),
+                        api_tokens::name.eq("counted"),
+                        api_tokens::token_hash.eq(hash),
+                    ))
+                    .execute(conn)
+                    .unwrap();
+            }
+        }
+        Step::Backdate { post, days } => {
+            if let Some(post) = pick(&post_ids, post) {
+                let moved = portfolio::domain::now() - chrono::Days::new(u64::from(days));
+                diesel::update(posts::table.find(post))
+                    .set(posts::created_at.eq(moved))
+                    .execute(conn)
+                    .unwrap();
+            }
+        }
     }
 }
 
@@ -396,6 +532,8 @@ fn kept_counts_follow_hand_edits_and_recounts() {
         "DELETE FROM posts WHERE published",
         "INSERT INTO users (uid, name, password_hash) VALUES ('byhand', 'By Hand', '$argon2id$x')",
         "DELETE FROM users WHERE uid = 'counted2'",
+        "UPDATE users SET created_at = '2026-01-02 03:04:05' WHERE uid = 'byhand'",
+        "DELETE FROM comments",
     ] {
         diesel::sql_query(edit).execute(&mut conn).unwrap();
         assert_counts_match(&mut conn);

@@ -479,7 +479,7 @@ struct PostgresColumn {
 /// tables the application uses (each backend's search index is its own).
 type Columns = std::collections::BTreeSet<(String, String, &'static str, bool)>;
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 19] = [
     "api_tokens",
     "comments",
     "email_verifications",
@@ -493,6 +493,8 @@ const TABLES: [&str; 17] = [
     "posts",
     "recovery_codes",
     "sessions",
+    "site_daily",
+    "site_totals",
     "tags",
     "two_factor",
     "user_totals",
@@ -587,7 +589,7 @@ fn the_sqlite_and_postgres_migrations_make_the_same_schema() {
         sqlite_columns(&mut on_sqlite),
         postgres_columns(&mut on_postgres),
     );
-    assert_eq!(sqlite_schema.len(), 97, "{sqlite_schema:#?}");
+    assert_eq!(sqlite_schema.len(), 105, "{sqlite_schema:#?}");
     assert_eq!(sqlite_schema, postgres_schema);
 
     // Every down.sql undoes its up.sql: nothing of ours is left.
@@ -693,6 +695,34 @@ fn an_export_from_sqlite_imports_into_a_new_database() {
         tag_counts(&mut target),
         tag_counts(&mut source),
         "tag counts rebuilt"
+    );
+    // The dashboard's counts are rebuilt too: the totals by triggers, the
+    // days' sign-ups and posts by triggers, their views from the rows.
+    let dashboard = |conn: &mut db::DbConnection| {
+        portfolio::domain::dashboard::figures(conn, chrono::Utc::now().date_naive()).unwrap()
+    };
+    let (before, after) = (dashboard(&mut source), dashboard(&mut target));
+    assert_eq!(after.totals, before.totals, "totals rebuilt");
+    assert_eq!(after.days, before.days, "days rebuilt");
+    assert_eq!(before.totals.comments, 1);
+    assert_eq!(before.days.last().unwrap().views, 3);
+    let site_daily = |conn: &mut db::DbConnection| -> Vec<(chrono::NaiveDate, i64, i64, i64)> {
+        use portfolio::db::schema::site_daily;
+        site_daily::table
+            .select((
+                site_daily::day,
+                site_daily::signups,
+                site_daily::posts,
+                site_daily::views,
+            ))
+            .order(site_daily::day)
+            .load(conn)
+            .unwrap()
+    };
+    assert_eq!(
+        site_daily(&mut target),
+        site_daily(&mut source),
+        "every day rebuilt"
     );
 
     // New rows get new ids.

@@ -428,3 +428,31 @@ impl TestApp {
         TestApp { client, db, _dir }
     }
 }
+
+impl TestApp {
+    /// `post`'s stored view count once it reaches `expected`, or after a
+    /// minute: views are written by a background task once a second (a few
+    /// milliseconds after that is normal; a minute means the batch never
+    /// came).
+    pub async fn views_written(&self, post: i32, expected: i32) -> i32 {
+        let stored = || -> i32 {
+            posts::table
+                .find(post)
+                .select(posts::views)
+                .first(&mut self.conn())
+                .unwrap()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while stored() < expected && std::time::Instant::now() < deadline {
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        stored()
+    }
+
+    /// The HTML of a page, as `who`.
+    pub async fn page_html(&self, path: &str, who: &TestUser) -> (Status, String) {
+        let reply = self.get(path, Some(who)).await;
+        let html = reply.body.as_str().unwrap_or_default().to_owned();
+        (reply.status, html)
+    }
+}

@@ -19,6 +19,7 @@ mod bench_routes;
 mod counts;
 mod csrf;
 mod cursors;
+mod dashboard;
 mod database;
 mod errors;
 mod feeds;

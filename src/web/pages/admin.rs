@@ -1,17 +1,20 @@
-//! The admin's users table: change a role, delete an account.
+//! The admin's pages: the dashboard, the users table (change a role,
+//! suspend an account) and invites.
 
 use rocket::http::uri::Origin;
 use rocket::{get, post, routes, FromForm, Route, State};
 
+use super::contexts::TrendingPost;
 use super::contexts::{AdminInvitesPage, AdminUsersPage, InviteRow};
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::presenters::{when, UserCard};
+use super::presenters::{when, PostCard, UserCard};
 use super::{done, pager, refused, Layout, PageResponse, PageResult, Paging};
 use crate::config::{Registration, Settings};
 use crate::db::Db;
 use crate::domain::accounts;
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::invite;
+use crate::domain::post_views::{self, TrendingBoard};
 use crate::domain::suspension;
 use crate::domain::user::UserPatch;
 use crate::domain::CurrentUser;
@@ -19,6 +22,7 @@ use crate::domain::{User, UserOrder};
 
 pub fn routes() -> Vec<Route> {
     routes![
+        dashboard,
         users,
         change_role,
         suspend,
@@ -35,6 +39,39 @@ fn require_admin(actor: &CurrentUser) -> AppResult<()> {
     } else {
         Err(AppError::Forbidden("this page is for admins"))
     }
+}
+
+/// How many of the week's most viewed posts the dashboard lists.
+const DASHBOARD_TRENDING: usize = 10;
+
+/// `GET /admin`: the dashboard. Totals, sign-ups, posts and views per day
+/// (charts with their tables), the week's most viewed posts, the database's
+/// size. Admins only (others get 403, anonymous visitors the login page).
+/// Reads kept counts and a month of daily rows, and the trending board:
+/// the same cost at any size of site.
+#[get("/admin")]
+async fn dashboard(
+    actor: CurrentUser,
+    layout: Layout<'_>,
+    db: Db<'_>,
+    board: &State<TrendingBoard>,
+) -> PageResult {
+    require_admin(&actor)?;
+    let today = post_views::today();
+    let figures = db
+        .read(move |conn| crate::domain::dashboard::figures(conn, today))
+        .await?;
+    let trending = crate::web::trending::top(&db, board, DASHBOARD_TRENDING)
+        .await?
+        .iter()
+        .map(|hot| TrendingPost {
+            post: PostCard::from(&hot.post),
+            recent_views: hot.recent_views,
+        })
+        .collect();
+    Ok(PageResponse::Page(
+        layout.render(super::presenters::dashboard(&figures, trending)),
+    ))
 }
 
 /// `GET /admin/users?page|after|before`

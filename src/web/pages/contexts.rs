@@ -784,6 +784,74 @@ impl PageContext for AdminInvitesPage {
     const TEMPLATE: &'static str = "admin/invites";
 }
 
+/// `admin/dashboard`: the site's totals, its days in charts (each with a
+/// table of the same figures), this week's most viewed posts, and the
+/// database's size.
+#[derive(Serialize)]
+pub struct AdminDashboardPage {
+    pub totals: DashboardTotals,
+    /// Sign-ups, posts and views per day, in that order.
+    pub charts: Vec<DailyChart>,
+    pub days: u64,
+    pub trending: Vec<TrendingPost>,
+    pub trending_days: u64,
+    /// `12.3 MB`, and the exact number of bytes.
+    pub database_size: String,
+    pub database_bytes: i64,
+    /// SLOT: the newest backup in `<volume_dir>/backups/`, filled in by the
+    /// scheduled backups (another change); `None` shows "No backup yet".
+    pub last_backup: Option<LastBackup>,
+}
+
+impl PageContext for AdminDashboardPage {
+    const TEMPLATE: &'static str = "admin/dashboard";
+}
+
+/// The dashboard's totals.
+#[derive(Serialize)]
+pub struct DashboardTotals {
+    pub people: i64,
+    pub posts: i64,
+    pub drafts: i64,
+    pub comments: i64,
+    pub api_tokens: i64,
+}
+
+/// One daily series: its chart (an inline `<svg>`, drawn by
+/// `crate::web::charts`) and the same figures as table rows.
+#[derive(Serialize)]
+pub struct DailyChart {
+    /// Unique on the page: the chart's id (its title's is `<id>-title`)
+    /// and the table's (`<id>-table`).
+    pub id: &'static str,
+    pub title: String,
+    /// The table's column heading for the figures.
+    pub column: &'static str,
+    pub svg: String,
+    /// Oldest first.
+    pub rows: Vec<DailyRow>,
+    pub total: i64,
+}
+
+#[derive(Serialize)]
+pub struct DailyRow {
+    /// `2026-12-04`
+    pub day: String,
+    pub value: i64,
+}
+
+/// SLOT for scheduled backups: what the dashboard says of the newest one.
+/// Shape it as the backups need; the template reads these three fields.
+#[derive(Serialize)]
+pub struct LastBackup {
+    /// When it was taken, `2026-12-04 09:30 UTC`.
+    pub taken: String,
+    /// Its file name in `<volume_dir>/backups/`.
+    pub file: String,
+    /// `12.3 MB`.
+    pub size: String,
+}
+
 /// One invite in the admin's table.
 #[derive(Serialize)]
 pub struct InviteRow {
@@ -1003,7 +1071,7 @@ mod tests {
                 "id=\"nav-me\">Ada Admin</a>",
                 "value=\"token-123\"",
                 "flash-success\" role=\"status\">Post saved.",
-                "href=\"/admin/users\"",
+                "href=\"/admin\" id=\"nav-admin\"",
             ],
         );
 
@@ -1410,6 +1478,65 @@ mod tests {
                 "action=\"/admin/invites/4/delete\"",
                 "href=\"/users/9\"",
                 "action=\"/admin/invites\"",
+            ],
+        );
+
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let figures = crate::domain::dashboard::Figures {
+            totals: crate::domain::dashboard::Totals {
+                people: 7,
+                posts: 11,
+                drafts: 3,
+                comments: 5,
+                api_tokens: 2,
+            },
+            days: vec![crate::domain::dashboard::Day {
+                day,
+                signups: 4,
+                posts: 6,
+                views: 98,
+            }],
+            database_bytes: 1_234_567,
+        };
+        let mut page = crate::web::pages::presenters::dashboard(
+            &figures,
+            vec![TrendingPost {
+                post: post_card(3, "Hot post"),
+                recent_views: 12,
+            }],
+        );
+        let html = pages.render(admin(), page);
+        assert_shows(
+            &html,
+            &[
+                "id=\"total-people\">7<",
+                "id=\"total-posts\">11<",
+                "id=\"total-drafts\">3<",
+                "id=\"total-comments\">5<",
+                "id=\"total-api-tokens\">2<",
+                // The charts, inline and unescaped, each with its table.
+                "<svg ",
+                "role=\"img\" aria-labelledby=\"signups-title\"",
+                "aria-labelledby=\"views-title\"",
+                "id=\"posts-table\"",
+                "<th scope=\"row\">2026-12-04</th><td>98</td>",
+                "Hot post</a> <span class=\"muted\">12 views in 7 days",
+                "id=\"database-size\" title=\"1234567 bytes\">1.2 MB<",
+                "id=\"last-backup\">No backup yet<",
+            ],
+        );
+        page = crate::web::pages::presenters::dashboard(&figures, Vec::new());
+        page.last_backup = Some(LastBackup {
+            taken: "2026-12-04 03:00 UTC".to_owned(),
+            file: "portfolio-2026-12-04.db".to_owned(),
+            size: "1.2 MB".to_owned(),
+        });
+        let html = pages.render(admin(), page);
+        assert_shows(
+            &html,
+            &[
+                "2026-12-04 03:00 UTC <span class=\"muted\">portfolio-2026-12-04.db, 1.2 MB",
+                "No views in the last 7 days yet.",
             ],
         );
 

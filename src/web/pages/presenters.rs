@@ -205,6 +205,79 @@ pub fn error_page(status: Status, message: Option<&str>) -> super::Html {
     super::render(LayoutContext::nobody(), page)
 }
 
+/// A size for people: `980 B`, `12.3 kB`, `4.5 MB`, `1.2 GB` (powers of
+/// 1,000, as disks are sold).
+pub fn bytes(size: i64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if size < 1000 {
+        return format!("{size} B");
+    }
+    let mut value = size as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The dashboard's figures, as its template shows them: totals, and each
+/// daily series as a chart with its table.
+pub fn dashboard(
+    figures: &crate::domain::dashboard::Figures,
+    trending: Vec<super::contexts::TrendingPost>,
+) -> super::contexts::AdminDashboardPage {
+    use super::contexts::{AdminDashboardPage, DailyChart, DailyRow, DashboardTotals};
+    use crate::domain::dashboard::{Day, DAYS};
+    use crate::web::charts::{daily_svg, Style};
+
+    let days: Vec<chrono::NaiveDate> = figures.days.iter().map(|day| day.day).collect();
+    let chart =
+        |id: &'static str, what: &str, column: &'static str, style, value: fn(&Day) -> i64| {
+            let values: Vec<i64> = figures.days.iter().map(value).collect();
+            let title = format!("{what} per day, the last {DAYS} days");
+            DailyChart {
+                id,
+                svg: daily_svg(id, &title, &days, &values, style),
+                title,
+                column,
+                rows: figures
+                    .days
+                    .iter()
+                    .map(|day| DailyRow {
+                        day: day.day.to_string(),
+                        value: value(day),
+                    })
+                    .collect(),
+                total: values.iter().sum(),
+            }
+        };
+    let totals = figures.totals;
+    AdminDashboardPage {
+        totals: DashboardTotals {
+            people: totals.people,
+            posts: totals.posts,
+            drafts: totals.drafts,
+            comments: totals.comments,
+            api_tokens: totals.api_tokens,
+        },
+        charts: vec![
+            chart("signups", "Sign-ups", "Sign-ups", Style::Bars, |d| {
+                d.signups
+            }),
+            chart("posts", "Posts created", "Posts", Style::Bars, |d| d.posts),
+            chart("views", "Views", "Views", Style::Line, |d| d.views),
+        ],
+        days: DAYS,
+        trending,
+        trending_days: crate::domain::post_views::TRENDING_DAYS,
+        database_size: bytes(figures.database_bytes),
+        database_bytes: figures.database_bytes,
+        // SLOT: the scheduled backups fill this in.
+        last_backup: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;

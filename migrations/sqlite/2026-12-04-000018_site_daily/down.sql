@@ -1,0 +1,17 @@
+DROP TRIGGER site_daily_views_after_delete;
+DROP TRIGGER site_daily_posts_after_update;
+DROP TRIGGER site_daily_posts_after_delete;
+DROP TRIGGER site_daily_posts_after_insert;
+DROP TRIGGER site_daily_signups_after_update;
+DROP TRIGGER site_daily_signups_after_delete;
+DROP TRIGGER site_daily_signups_after_insert;
+DROP TABLE site_daily;
+DROP TRIGGER site_totals_api_tokens_after_delete;
+DROP TRIGGER site_totals_api_tokens_after_insert;
+DROP TRIGGER site_totals_comments_after_delete;
+DROP TRIGGER site_totals_comments_after_insert;
+DROP TABLE site_totals;
+DROP TRIGGER post_totals_drafts_after_update;
+DROP TRIGGER post_totals_drafts_after_delete;
+DROP TRIGGER post_totals_drafts_after_insert;
+ALTER TABLE post_totals DROP COLUMN drafts;
