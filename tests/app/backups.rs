@@ -213,3 +213,35 @@ async fn backup_settings_are_refused_on_postgres_and_checked_on_sqlite() {
         "backup_keep = 0 is refused"
     );
 }
+
+#[rocket::async_test]
+async fn the_dashboard_shows_the_last_backup_and_a_failure() {
+    if on_postgres() {
+        return;
+    }
+    let app = spawn_backing_up("1s", 2).await;
+    let boss = app.create_admin("boss").await;
+    let done = wait_for(&app, "a backup", |r| r.successes >= 1).await;
+    let (status, html) = app.page_html("/admin", &boss).await;
+    assert_eq!(status, Status::Ok);
+    let name = done.last_success.unwrap().name;
+    let shown = html
+        .split("id=\"last-backup\">")
+        .nth(1)
+        .expect("the last backup is shown");
+    // A newer one may have been taken since; it is named the same way.
+    assert!(shown.contains(".db, "), "{shown}");
+    assert!(!shown.starts_with("No backup yet"), "{name}: {shown}");
+    assert!(!html.contains("Scheduled backups are off"));
+
+    let blocked = folder(&app).path().to_owned();
+    while std::fs::write(&blocked, "not a folder").is_err() {
+        let _ = std::fs::remove_dir_all(&blocked);
+    }
+    wait_for(&app, "a failure", |r| r.last_error.is_some()).await;
+    let (_, html) = app.page_html("/admin", &boss).await;
+    assert!(
+        html.contains("id=\"backup-failure\""),
+        "the failure is on the dashboard"
+    );
+}

@@ -55,6 +55,7 @@ async fn dashboard(
     layout: Layout<'_>,
     db: Db<'_>,
     board: &State<TrendingBoard>,
+    backups: &State<crate::domain::backups::BackupStatus>,
 ) -> PageResult {
     require_admin(&actor)?;
     let today = post_views::today();
@@ -69,9 +70,9 @@ async fn dashboard(
             recent_views: hot.recent_views,
         })
         .collect();
-    Ok(PageResponse::Page(
-        layout.render(super::presenters::dashboard(&figures, trending)),
-    ))
+    Ok(PageResponse::Page(layout.render(
+        super::presenters::dashboard(&figures, trending, &backups.record()),
+    )))
 }
 
 /// `GET /admin/users?page|after|before`

@@ -798,9 +798,13 @@ pub struct AdminDashboardPage {
     /// `12.3 MB`, and the exact number of bytes.
     pub database_size: String,
     pub database_bytes: i64,
-    /// SLOT: the newest backup in `<volume_dir>/backups/`, filled in by the
-    /// scheduled backups (another change); `None` shows "No backup yet".
+    /// The newest scheduled backup in `<volume_dir>/backups/`; `None` shows
+    /// "No backup yet".
     pub last_backup: Option<LastBackup>,
+    /// Whether scheduled backups are on (`backup_every`), and the last
+    /// attempt's error while it stands.
+    pub backups_scheduled: bool,
+    pub backup_failure: Option<String>,
 }
 
 impl PageContext for AdminDashboardPage {
@@ -840,8 +844,7 @@ pub struct DailyRow {
     pub value: i64,
 }
 
-/// SLOT for scheduled backups: what the dashboard says of the newest one.
-/// Shape it as the backups need; the template reads these three fields.
+/// What the dashboard says of the newest scheduled backup.
 #[derive(Serialize)]
 pub struct LastBackup {
     /// When it was taken, `2026-12-04 09:30 UTC`.
@@ -1504,6 +1507,7 @@ mod tests {
                 post: post_card(3, "Hot post"),
                 recent_views: 12,
             }],
+            &Default::default(),
         );
         let html = pages.render(admin(), page);
         assert_shows(
@@ -1523,9 +1527,12 @@ mod tests {
                 "Hot post</a> <span class=\"muted\">12 views in 7 days",
                 "id=\"database-size\" title=\"1234567 bytes\">1.2 MB<",
                 "id=\"last-backup\">No backup yet<",
+                "Scheduled backups are off",
             ],
         );
-        page = crate::web::pages::presenters::dashboard(&figures, Vec::new());
+        page = crate::web::pages::presenters::dashboard(&figures, Vec::new(), &Default::default());
+        page.backups_scheduled = true;
+        page.backup_failure = Some("cannot use the backup folder".to_owned());
         page.last_backup = Some(LastBackup {
             taken: "2026-12-04 03:00 UTC".to_owned(),
             file: "portfolio-2026-12-04.db".to_owned(),
@@ -1536,6 +1543,7 @@ mod tests {
             &html,
             &[
                 "2026-12-04 03:00 UTC <span class=\"muted\">portfolio-2026-12-04.db, 1.2 MB",
+                "id=\"backup-failure\" class=\"error\">The last attempt failed: cannot use the backup folder<",
                 "No views in the last 7 days yet.",
             ],
         );

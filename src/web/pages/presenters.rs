@@ -226,6 +226,7 @@ pub fn bytes(size: i64) -> String {
 pub fn dashboard(
     figures: &crate::domain::dashboard::Figures,
     trending: Vec<super::contexts::TrendingPost>,
+    backups: &crate::domain::backups::BackupRecord,
 ) -> super::contexts::AdminDashboardPage {
     use super::contexts::{AdminDashboardPage, DailyChart, DailyRow, DashboardTotals};
     use crate::domain::dashboard::{Day, DAYS};
@@ -273,8 +274,16 @@ pub fn dashboard(
         trending_days: crate::domain::post_views::TRENDING_DAYS,
         database_size: bytes(figures.database_bytes),
         database_bytes: figures.database_bytes,
-        // SLOT: the scheduled backups fill this in.
-        last_backup: None,
+        last_backup: backups
+            .last_success
+            .as_ref()
+            .map(|backup| super::contexts::LastBackup {
+                taken: when(backup.taken_at.naive_utc()),
+                file: backup.name.clone(),
+                size: bytes(i64::try_from(backup.bytes).unwrap_or(i64::MAX)),
+            }),
+        backups_scheduled: backups.scheduled,
+        backup_failure: backups.last_error.clone(),
     }
 }
 
