@@ -176,11 +176,27 @@ fn describe() {
     );
 }
 
+/// A route's counter and latency histogram for one method and status
+/// class.
+struct RouteHandles {
+    method: &'static str,
+    class: &'static str,
+    requests: metrics::Counter,
+    latency: metrics::Histogram,
+}
+
+thread_local! {
+    /// The handles each worker thread has used, by route template: looked
+    /// up by `&str`, so a request allocates nothing and hashes one short
+    /// string (building the labelled keys anew cost two allocations and a
+    /// registry lookup a request). Bounded by routes × methods × classes.
+    static HANDLES: std::cell::RefCell<std::collections::HashMap<String, Vec<RouteHandles>>> =
+        std::cell::RefCell::default();
+}
+
 /// Counts a request and its duration, under its route's template.
 pub fn record_request(request: &Request<'_>, status: Status, elapsed: Duration) {
-    let route = request
-        .route()
-        .map_or_else(|| "(unmatched)".to_owned(), |r| r.uri.path().to_owned());
+    let route = request.route().map_or("(unmatched)", |r| r.uri.path());
     let method = request.method().as_str();
     let class = match status.code {
         100..=199 => "1xx",
@@ -192,24 +208,46 @@ pub fn record_request(request: &Request<'_>, status: Status, elapsed: Duration) 
     if matches!(status.code, 429 | 503) {
         metrics::counter!(
             "portfolio_http_refused_total",
-            "route" => route.clone(),
+            "route" => route.to_owned(),
             "status" => if status.code == 429 { "429" } else { "503" }
         )
         .increment(1);
     }
-    metrics::counter!(
-        "portfolio_http_requests_total",
-        "method" => method,
-        "route" => route.clone(),
-        "status" => class
-    )
-    .increment(1);
-    metrics::histogram!(
-        "portfolio_http_request_duration_seconds",
-        "method" => method,
-        "route" => route
-    )
-    .record(elapsed.as_secs_f64());
+    HANDLES.with_borrow_mut(|handles| {
+        if !handles.contains_key(route) {
+            handles.insert(route.to_owned(), Vec::new());
+        }
+        let Some(known) = handles.get_mut(route) else {
+            return;
+        };
+        let index = match known
+            .iter()
+            .position(|h| h.method == method && h.class == class)
+        {
+            Some(index) => index,
+            None => {
+                known.push(RouteHandles {
+                    method,
+                    class,
+                    requests: metrics::counter!(
+                        "portfolio_http_requests_total",
+                        "method" => method,
+                        "route" => route.to_owned(),
+                        "status" => class
+                    ),
+                    latency: metrics::histogram!(
+                        "portfolio_http_request_duration_seconds",
+                        "method" => method,
+                        "route" => route.to_owned()
+                    ),
+                });
+                known.len() - 1
+            }
+        };
+        let handles = &known[index];
+        handles.requests.increment(1);
+        handles.latency.record(elapsed.as_secs_f64());
+    });
 }
 
 /// What is sampled at each scrape; filled in at lift-off, when the writer
