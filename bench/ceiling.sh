@@ -36,9 +36,9 @@ db_facts "$(db_path "$SIZE")" "$FACTS" >"$FACTS/facts"
 
 # The paths: random published posts through the API, and the same posts'
 # pages at their readable addresses (a page asked for by id answers 301).
-sed 's|^|/api/posts/|' "$FACTS/post_ids" | head -2000 >"$WORK/api_post"
+head -2000 "$FACTS/post_ids" | sed 's|^|/api/posts/|' >"$WORK/api_post"
 fresh_server "$SIZE" paths
-sed 's|^|/posts/|' "$FACTS/post_ids" | head -2000 >"$WORK/by_id"
+head -2000 "$FACTS/post_ids" | sed 's|^|/posts/|' >"$WORK/by_id"
 resolve_moved "$WORK/by_id" "$WORK/post_page"
 echo "/" >"$WORK/home"
 echo "/api/posts" >"$WORK/api_posts"
