@@ -15,6 +15,7 @@ mod architecture;
 mod assets;
 mod authorization;
 mod bench_routes;
+mod contract;
 mod counts;
 mod csrf;
 mod cursors;
