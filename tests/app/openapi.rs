@@ -16,7 +16,7 @@ const METHODS: [&str; 8] = [
 ];
 
 /// The document as the app serves it.
-async fn served_document(app: &TestApp) -> Value {
+pub async fn served_document(app: &TestApp) -> Value {
     let response = app.client.get("/api/openapi.json").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(response.content_type(), Some(ContentType::JSON));
