@@ -233,12 +233,20 @@ pub fn catchers() -> Vec<Catcher> {
 
 /// Errors Rocket raises before or instead of a handler, as JSON.
 #[rocket::catch(default)]
-fn api_error(status: Status, request: &Request<'_>) -> StatusError {
+fn api_error(status: Status, request: &Request<'_>) -> Result<StatusError, MethodNotAllowed> {
     if status == Status::Unauthorized {
         // Cookies set before a guard failed are dropped: remove a stale
         // session cookie here, where it sticks, so the client's next request
         // goes through as anonymous.
         crate::web::session_cookie::remove(request.cookies());
     }
-    StatusError(status)
+    // A request Rocket could not read (an unknown method such as `QUERY`
+    // among the reasons) comes here as a 400 without a route: on an API
+    // path, it is a method the path does not have.
+    if status == Status::BadRequest && request.route().is_none() {
+        if let Some(allowed) = allowed_methods(request) {
+            return Err(MethodNotAllowed(allowed));
+        }
+    }
+    Ok(StatusError(status))
 }
