@@ -47,8 +47,26 @@ impl<'r, T: serde::Deserialize<'r>> FromData<'r> for ApiJson<T> {
             let error = AppError::UnsupportedMediaType;
             return data::Outcome::Error((error.status(), error));
         }
-        match Json::<T>::from_data(request, data).await {
-            data::Outcome::Success(json) => data::Outcome::Success(ApiJson(json.into_inner())),
+        // Read as a JSON value first: every body is an object, and serde
+        // would also fill a struct from an array (`[null, null]`).
+        match Json::<serde_json::Value>::from_data(request, data).await {
+            data::Outcome::Success(json) => {
+                let value = json.into_inner();
+                if !value.is_object() {
+                    let error = AppError::Validation {
+                        message: "the body must be a JSON object".into(),
+                        fields: Default::default(),
+                    };
+                    return data::Outcome::Error((error.status(), error));
+                }
+                match T::deserialize(value) {
+                    Ok(body) => data::Outcome::Success(ApiJson(body)),
+                    Err(error) => {
+                        let error = AppError::from(rocket::serde::json::Error::Parse("", error));
+                        data::Outcome::Error((error.status(), error))
+                    }
+                }
+            }
             data::Outcome::Forward(forward) => data::Outcome::Forward(forward),
             data::Outcome::Error((_, error)) => {
                 let error = AppError::from(error);
