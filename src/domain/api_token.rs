@@ -69,10 +69,13 @@ pub fn create(
             .count()
             .get_result(conn)?;
         if held >= MAX_PER_USER {
-            return Err(AppError::invalid_field(
-                "name",
-                format!("you have {MAX_PER_USER} tokens already; revoke one first"),
-            ));
+            // A conflict with what the account holds, not a bad name: the
+            // same request is fine once a token is revoked.
+            let message = format!("you have {MAX_PER_USER} tokens already; revoke one first");
+            return Err(AppError::Conflict {
+                fields: [("name".to_owned(), message.clone())].into(),
+                message,
+            });
         }
         let secret = format!("{PREFIX}{}", random_token());
         let token = diesel::insert_into(api_tokens::table)

@@ -70,21 +70,21 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         const INVALID: &str = "must be an email address like name@example.com";
         let email = raw.trim();
-        if email.len() > 254 {
+        if email.chars().count() > 254 {
             return Err("must be at most 254 characters long".into());
         }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err(INVALID.into());
         };
         let local_ok = !local.is_empty()
-            && local.len() <= 64
+            && local.chars().count() <= 64
             && !local.contains('@')
             && local
                 .chars()
                 .all(|c| c.is_ascii_graphic() && !"()<>[]\\,;:\"".contains(c));
         let label_ok = |label: &str| {
             !label.is_empty()
-                && label.len() <= 63
+                && label.chars().count() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -156,8 +156,20 @@ impl BirthDate {
     }
 
     pub fn parse_on(raw: &str, today: NaiveDate) -> Result<Self, FieldError> {
-        let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map_err(|_| FieldError::from("must be a date written YYYY-MM-DD"))?;
+        const FORMAT: &str = "must be a date written YYYY-MM-DD";
+        let raw = raw.trim();
+        // Exactly four, two and two digits: chrono alone would also take
+        // `1906-1-9` or `+1906-12-09`, which the API's document does not.
+        let shape_ok = raw.len() == 10
+            && raw.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape_ok {
+            return Err(FORMAT.into());
+        }
+        let date =
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::from(FORMAT))?;
         if date >= today {
             return Err("must be in the past".into());
         }
@@ -357,6 +369,9 @@ mod tests {
         assert!(BirthDate::parse_on("2030-01-01", today).is_err());
         assert!(BirthDate::parse_on("09/12/1906", today).is_err());
         assert!(BirthDate::parse_on("1906-02-30", today).is_err());
+        assert!(BirthDate::parse_on("1906-1-9", today).is_err());
+        assert!(BirthDate::parse_on("+1906-12-09", today).is_err());
+        assert!(BirthDate::parse_on(" 1906-12-09 ", today).is_ok());
     }
 
     #[test]

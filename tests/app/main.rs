@@ -16,6 +16,7 @@ mod assets;
 mod authorization;
 mod backups;
 mod bench_routes;
+mod contract;
 mod counts;
 mod csrf;
 mod cursors;
