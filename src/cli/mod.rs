@@ -232,13 +232,15 @@ pub fn prepare_process(err: &mut dyn Write) -> Result<(), String> {
 
 /// Before serving: the folders the server writes to are writable, else one
 /// line that says which, who owns it and what to run (see
-/// [`db::check_writable`]). A bad configuration is left for the server to
-/// report.
+/// [`db::check_writable`]). A bad configuration (a missing secret key
+/// too) is left for the server to report, before anything is written.
 pub fn check_folders() -> Result<(), String> {
     let figment = config::figment();
-    let (Ok(settings), Ok(url)) = (
+    let (Ok(settings), Ok(url), Ok(())) = (
         config::Settings::from_figment(&figment),
         config::database_url(&figment),
+        // A missing secret key is refused first, before anything is written.
+        config::require_secret_key(&figment),
     ) else {
         return Ok(());
     };
