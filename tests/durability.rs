@@ -160,7 +160,13 @@ fn a_read_only_volume_is_a_clear_error_not_a_silent_start() {
     std::fs::create_dir(&volume).unwrap();
     std::fs::set_permissions(&volume, std::fs::Permissions::from_mode(0o555)).unwrap();
     let output = refused_start(dir.path(), &volume.join("portfolio.db"), true);
-    assert!(output.contains("portfolio.db"), "{output}");
+    // One line that names the folder (the database's), who owns it and the fix.
+    assert!(
+        output.contains(&format!("cannot write to {}", volume.display())),
+        "{output}"
+    );
+    assert!(output.contains("chown"), "{output}");
+    assert_eq!(output.trim().lines().count(), 1, "{output}");
     assert!(!volume.join("portfolio.db").exists());
 }
 

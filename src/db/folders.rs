@@ -12,12 +12,17 @@ use super::file_of;
 /// A folder or file the server needs to write but cannot.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot write to {} (owned by uid {owner_uid}, gid {owner_gid}, mode {mode:o}); \
+    "cannot {action} {} ({} is owned by uid {owner_uid}, gid {owner_gid}, mode {mode:o}); \
      portfolio runs as uid {uid}, gid {gid}: give it to that user, {fix}",
-    path.display()
+    path.display(),
+    owner_path.display()
 )]
 pub struct NotWritable {
+    /// `create` (a folder that does not exist) or `write to`.
+    pub action: &'static str,
     pub path: PathBuf,
+    /// The nearest part of `path` that exists: whose owner is shown.
+    pub owner_path: PathBuf,
     pub owner_uid: u32,
     pub owner_gid: u32,
     pub mode: u32,
@@ -57,7 +62,9 @@ pub fn check_writable(volume: &Path, url: &str) -> Result<(), FolderError> {
     }
     for folder in &folders {
         std::fs::create_dir_all(folder).map_err(|source| match source.kind() {
-            ErrorKind::PermissionDenied => FolderError::from(not_writable(folder, folder)),
+            ErrorKind::PermissionDenied => {
+                FolderError::from(not_writable("create", folder, folder))
+            }
             _ => FolderError::Create {
                 path: folder.clone(),
                 source,
@@ -73,7 +80,7 @@ pub fn check_writable(volume: &Path, url: &str) -> Result<(), FolderError> {
             let file = PathBuf::from(name);
             match std::fs::OpenOptions::new().append(true).open(&file) {
                 Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-                    return Err(not_writable(&file, folder).into())
+                    return Err(not_writable("write to", &file, folder).into())
                 }
                 // Missing (made later, in a folder we can write) or fine.
                 _ => {}
@@ -107,7 +114,7 @@ fn probe_folder(folder: &Path) -> Result<(), FolderError> {
                 ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
             ) =>
         {
-            Err(not_writable(folder, folder).into())
+            Err(not_writable("write to", folder, folder).into())
         }
         Err(source) => Err(FolderError::Create {
             path: folder.to_owned(),
@@ -116,15 +123,20 @@ fn probe_folder(folder: &Path) -> Result<(), FolderError> {
     }
 }
 
-fn not_writable(path: &Path, folder: &Path) -> NotWritable {
+fn not_writable(action: &'static str, path: &Path, folder: &Path) -> NotWritable {
     // The nearest part of the path that exists says who owns it.
-    let meta = path.ancestors().find_map(|p| std::fs::metadata(p).ok());
+    let (owner_path, meta) = path
+        .ancestors()
+        .find_map(|p| std::fs::metadata(p).ok().map(|m| (p.to_owned(), m)))
+        .map_or((path.to_owned(), None), |(p, m)| (p, Some(m)));
     // SAFETY: getuid and getgid cannot fail and touch no memory.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let in_container =
         Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists();
     NotWritable {
+        action,
         path: path.to_owned(),
+        owner_path,
         owner_uid: meta.as_ref().map_or(0, MetadataExt::uid),
         owner_gid: meta.as_ref().map_or(0, MetadataExt::gid),
         mode: meta.as_ref().map_or(0, |m| m.mode() & 0o7777),
