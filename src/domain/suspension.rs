@@ -35,6 +35,14 @@ pub fn suspend(conn: &mut DbConnection, actor: &User, id: i32, reason: &str) -> 
             format!("must be 1 to {MAX_REASON_CHARS} characters: say why"),
         ));
     }
+    // PostgreSQL's text cannot hold NUL (a 500 there); it is no reason's
+    // character anyway.
+    if reason.contains('\0') {
+        return Err(AppError::invalid_field(
+            "reason",
+            "must not contain NUL characters",
+        ));
+    }
     write_transaction(conn, |conn| {
         let target = User::find(conn, id)?;
         if target.is_admin() && target.suspended_at.is_none() && active_admins(conn)? <= 1 {
