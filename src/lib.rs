@@ -111,6 +111,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .mount("/", web::feeds::routes())
         .mount("/", web::sitemap::routes())
         .register("/", web::pages::catchers())
+        .manage(web::api::ApiPaths::default())
         .mount("/api", web::api::routes())
         .register("/api", web::api::catchers())
         .mount("/static", web::assets::routes())

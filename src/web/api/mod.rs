@@ -149,80 +149,160 @@ impl Handler for ContractGate {
             let error = AppError::invalid_field(&name, "is given more than once; give it once");
             return handler::Outcome::from(request, error);
         }
-        match allowed_methods(request) {
-            Some(allowed) if !allowed.contains(&request.method()) => {
-                handler::Outcome::from(request, MethodNotAllowed(allowed))
-            }
-            _ => handler::Outcome::forward(data, Status::NotFound),
+        match ApiPaths::of(request).and_then(|paths| paths.refusal(request)) {
+            Some(allowed) => handler::Outcome::from(request, MethodNotAllowed(allowed)),
+            None => handler::Outcome::forward(data, Status::NotFound),
         }
     }
 }
 
 /// The first query parameter named more than once, if any (names compared
-/// as decoded: `page` and `pa%67e` are the same).
+/// as decoded: `page` and `pa%67e` are the same). A query of one parameter
+/// (most of them) is not looked at twice.
 fn repeated_parameter(request: &Request<'_>) -> Option<String> {
     let query = request.uri().query()?;
-    let mut seen = std::collections::HashSet::new();
-    query
-        .segments()
-        .map(|(name, _)| name)
-        .find(|name| !seen.insert(*name))
-        .map(str::to_owned)
+    let mut names = query.segments().map(|(name, _)| name);
+    let first = names.next()?;
+    let mut seen = std::collections::HashSet::from([first]);
+    names.find(|name| !seen.insert(*name)).map(str::to_owned)
 }
 
-/// The methods of the API path `request`'s path is (`HEAD` with `GET`, as
-/// Rocket answers it), or `None` when no route's path matches it. As in the
-/// OpenAPI document, a literal segment wins over a `<param>`:
-/// `/api/posts/trending` is its own path, not `/api/posts/<id>`.
-fn allowed_methods(request: &Request<'_>) -> Option<Vec<Method>> {
-    let path: Vec<&str> = request.uri().path().segments().collect();
-    let matching: Vec<(Vec<bool>, Method)> = request
-        .rocket()
-        .routes()
-        .filter(|route| route.name.as_deref() != Some(CONTRACT_GATE_ROUTE))
-        .filter(|route| route.uri.base() == "/api")
-        .filter_map(|route| Some((literal_matches(route.uri.path(), &path)?, route.method)))
-        .collect();
-    let best = matching.iter().map(|(literals, _)| literals).max()?;
-    let mut methods: Vec<Method> = matching
-        .iter()
-        .filter(|(literals, _)| literals == best)
-        .map(|(_, method)| *method)
-        .collect();
-    if methods.contains(&Method::Get) {
-        methods.push(Method::Head);
-    }
-    const ORDER: [Method; 8] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-        Method::Options,
-        Method::Trace,
-    ];
-    methods.sort_by_key(|method| ORDER.iter().position(|m| m == method));
-    methods.dedup();
-    Some(methods)
+/// The order methods are listed in `Allow`.
+const ORDER: [Method; 8] = [
+    Method::Get,
+    Method::Head,
+    Method::Post,
+    Method::Put,
+    Method::Patch,
+    Method::Delete,
+    Method::Options,
+    Method::Trace,
+];
+
+/// The API's paths and the methods each has, read from the mounted routes
+/// once (the routes are fixed when the app is built), so the gate in front
+/// of every API request compares a few segments instead of walking and
+/// parsing every route.
+#[derive(Default)]
+pub struct ApiPaths(std::sync::OnceLock<Vec<ApiPath>>);
+
+/// One path template (`/api/posts/<id>`) and its methods.
+struct ApiPath {
+    /// A literal segment, or `None` for a `<param>`.
+    segments: Vec<Option<String>>,
+    /// Ends in `<rest..>`: any further segments match.
+    rest: bool,
+    /// In [`ORDER`], `HEAD` with `GET`.
+    methods: Vec<Method>,
 }
 
-/// Whether a route's path template (`/api/posts/<id>`) matches the decoded
-/// segments of a request's path (literal segments equal, `<name>` any one
-/// segment, `<name..>` all the rest), and if so which segments matched
-/// literally.
-fn literal_matches(template: &str, path: &[&str]) -> Option<Vec<bool>> {
-    let mut template = template.split('/').filter(|s| !s.is_empty());
-    let mut path = path.iter();
-    let mut literals = Vec::new();
-    loop {
-        match (template.next(), path.next()) {
-            (None, None) => return Some(literals),
-            (Some(t), _) if t.starts_with('<') && t.ends_with("..>") => return Some(literals),
-            (Some(t), Some(_)) if t.starts_with('<') && t.ends_with('>') => literals.push(false),
-            (Some(t), Some(p)) if t == *p => literals.push(true),
-            _ => return None,
+/// How closely a template matches a path: which of its segments matched
+/// literally (bit 63 the first), then how many segments it has. Ordered as
+/// the OpenAPI document reads paths: a literal segment wins over a
+/// `<param>` (`/api/posts/trending` is its own path, not `/api/posts/<id>`).
+type Closeness = (u64, usize);
+
+impl ApiPath {
+    fn closeness<'p>(&self, mut path: impl Iterator<Item = &'p str>) -> Option<Closeness> {
+        let mut literal = 0u64;
+        for (at, segment) in self.segments.iter().enumerate() {
+            let given = path.next()?;
+            if let Some(expected) = segment {
+                if expected != given {
+                    return None;
+                }
+                literal |= 1u64.checked_shl(63 - at.min(63) as u32).unwrap_or(0);
+            }
         }
+        (self.rest || path.next().is_none()).then_some((literal, self.segments.len()))
+    }
+}
+
+impl ApiPaths {
+    fn of<'r>(request: &'r Request<'_>) -> Option<&'r ApiPaths> {
+        request.rocket().state::<ApiPaths>()
+    }
+
+    fn table(&self, rocket: &rocket::Rocket<rocket::Orbit>) -> &[ApiPath] {
+        self.0.get_or_init(|| {
+            let mut table: Vec<ApiPath> = Vec::new();
+            let routes = rocket
+                .routes()
+                .filter(|route| route.name.as_deref() != Some(CONTRACT_GATE_ROUTE))
+                .filter(|route| route.uri.base() == "/api");
+            for route in routes {
+                let mut segments = Vec::new();
+                let mut rest = false;
+                for part in route.uri.path().split('/').filter(|s| !s.is_empty()) {
+                    if part.starts_with('<') && part.ends_with("..>") {
+                        rest = true;
+                        break;
+                    }
+                    let is_param = part.starts_with('<') && part.ends_with('>');
+                    segments.push((!is_param).then(|| part.to_owned()));
+                }
+                match table
+                    .iter_mut()
+                    .find(|known| known.segments == segments && known.rest == rest)
+                {
+                    Some(known) => known.methods.push(route.method),
+                    None => table.push(ApiPath {
+                        segments,
+                        rest,
+                        methods: vec![route.method],
+                    }),
+                }
+            }
+            for path in &mut table {
+                if path.methods.contains(&Method::Get) {
+                    path.methods.push(Method::Head);
+                }
+                path.methods
+                    .sort_by_key(|method| ORDER.iter().position(|m| m == method));
+                path.methods.dedup();
+            }
+            table
+        })
+    }
+
+    /// The templates closest to `request`'s path (`None` when no API path
+    /// matches it): the methods of each, visited without collecting.
+    fn closest<'t>(
+        &'t self,
+        request: &'t Request<'_>,
+    ) -> Option<impl Iterator<Item = &'t [Method]> + 't> {
+        let table = self.table(request.rocket());
+        let closeness = move |path: &ApiPath| path.closeness(request.uri().path().segments());
+        let best = table.iter().filter_map(closeness).max()?;
+        Some(
+            table
+                .iter()
+                .filter(move |path| closeness(path) == Some(best))
+                .map(|path| path.methods.as_slice()),
+        )
+    }
+
+    /// The methods `request`'s path has, when its method is not one of
+    /// them (the 405's `Allow`); `None` when it is, or no API path matches.
+    /// Nothing is allocated unless it refuses.
+    fn refusal(&self, request: &Request<'_>) -> Option<Vec<Method>> {
+        let method = request.method();
+        if self
+            .closest(request)?
+            .any(|methods| methods.contains(&method))
+        {
+            return None;
+        }
+        self.allowed(request)
+    }
+
+    /// All the methods `request`'s path has, in [`ORDER`], or `None` when
+    /// no API path matches it.
+    fn allowed(&self, request: &Request<'_>) -> Option<Vec<Method>> {
+        let mut methods: Vec<Method> = self.closest(request)?.flatten().copied().collect();
+        methods.sort_by_key(|method| ORDER.iter().position(|m| m == method));
+        methods.dedup();
+        Some(methods)
     }
 }
 
@@ -262,7 +342,7 @@ fn api_error(status: Status, request: &Request<'_>) -> Result<StatusError, Metho
     // among the reasons) comes here as a 400 without a route: on an API
     // path, it is a method the path does not have.
     if status == Status::BadRequest && request.route().is_none() {
-        if let Some(allowed) = allowed_methods(request) {
+        if let Some(allowed) = ApiPaths::of(request).and_then(|paths| paths.allowed(request)) {
             return Err(MethodNotAllowed(allowed));
         }
     }
