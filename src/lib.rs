@@ -56,6 +56,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
     // Templates and static files are built in; `assets` picks the folder
     // rocket_dyn_templates must be given and what overrides the built-ins.
     let assets = web::assets::Sources::new(&figment, &settings);
+    let templates = web::templates::Templates::default();
     let figment = figment.merge(("template_dir", assets.template_dir()));
     rocket::custom(figment)
         .attach(AdHoc::config::<Settings>())
@@ -103,7 +104,8 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         .attach(web::request_log::RequestLog)
         .attach(web::metrics::fairing())
         .mount("/", web::metrics::routes(&settings))
-        .attach(assets.templates())
+        .manage(templates.clone())
+        .attach(assets.templates(templates))
         .attach(web::security::SecurityHeaders)
         .mount("/", web::pages::routes())
         .mount("/", web::health::routes())

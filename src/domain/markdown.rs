@@ -3,18 +3,76 @@
 //! lets raw HTML through: `<script>`, `onerror=` attributes and
 //! `javascript:` links all come out inert.
 
+use std::sync::{Arc, LazyLock};
+
 use pulldown_cmark::{html, Options, Parser};
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
 
 /// Safe HTML for a post's Markdown source.
-pub fn to_safe_html(source: &str) -> String {
-    render(source, true)
+pub fn to_safe_html(source: &str) -> Arc<str> {
+    POSTS.get_or_render(source)
 }
 
 /// Safe HTML for a comment's Markdown source: as a post's, but without
 /// images (neither Markdown's `![]()` nor an `<img>` tag), so a comment
 /// cannot load anything from elsewhere or fill the page with pictures.
-pub fn comment_html(source: &str) -> String {
-    render(source, false)
+pub fn comment_html(source: &str) -> Arc<str> {
+    COMMENTS.get_or_render(source)
+}
+
+/// Rendered HTML by its Markdown source, so that a page read again and
+/// again is rendered once (parsing, then cleaning with html5ever, was the
+/// largest part of a post page's time: docs/PERFORMANCE.md).
+///
+/// Rendering is a pure function of the text, so an entry is right for as
+/// long as it lives, on every instance: a post changed anywhere has a new
+/// text, which is a new key, and the old entry ages out. The key is the
+/// whole text, compared in full on a hit, so no hash collision can show
+/// one text's HTML for another's. The total size is bounded (`capacity`
+/// bytes of keys and values), the least used going first.
+struct Rendered {
+    cache: Cache<String, Arc<str>, BySize>,
+    images: bool,
+}
+
+/// A post's text rendered, up to 8 MiB of texts and their HTML.
+static POSTS: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(8 << 20, true));
+/// Comments: short, and many to a page.
+static COMMENTS: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(2 << 20, false));
+
+impl Rendered {
+    fn new(capacity: u64, images: bool) -> Self {
+        // An estimate only (quick_cache sizes its tables by it): a short
+        // post and its HTML are about 2 KiB.
+        let items = (capacity / 2048) as usize;
+        Rendered {
+            cache: Cache::with_weighter(items, capacity, BySize),
+            images,
+        }
+    }
+
+    /// The HTML of `source`, rendered now if not kept. Two requests for a
+    /// text not kept yet may both render it (the same result): waiting for
+    /// the other instead would block an async worker.
+    fn get_or_render(&self, source: &str) -> Arc<str> {
+        if let Some(html) = self.cache.get(source) {
+            return html;
+        }
+        let html: Arc<str> = render(source, self.images).into();
+        self.cache.insert(source.to_owned(), html.clone());
+        html
+    }
+}
+
+/// An entry's weight: its bytes, plus what the table spends on it.
+#[derive(Clone)]
+struct BySize;
+
+impl Weighter<String, Arc<str>> for BySize {
+    fn weight(&self, key: &String, value: &Arc<str>) -> u64 {
+        (key.len() + value.len() + 64) as u64
+    }
 }
 
 fn render(source: &str, images: bool) -> String {
@@ -22,6 +80,20 @@ fn render(source: &str, images: bool) -> String {
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(source, options));
+    let cleaner = if images {
+        &*POST_CLEANER
+    } else {
+        &*COMMENT_CLEANER
+    };
+    cleaner.clean(&unsafe_html).to_string()
+}
+
+/// The allow-lists, built once: a `Builder` is a dozen hash sets and maps,
+/// which were built again for every text.
+static POST_CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| cleaner(true));
+static COMMENT_CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| cleaner(false));
+
+fn cleaner(images: bool) -> ammonia::Builder<'static> {
     let mut cleaner = ammonia::Builder::default();
     cleaner
         .link_rel(Some("nofollow noopener noreferrer"))
@@ -29,7 +101,7 @@ fn render(source: &str, images: bool) -> String {
     if !images {
         cleaner.rm_tags(["img"]);
     }
-    cleaner.clean(&unsafe_html).to_string()
+    cleaner
 }
 
 /// The first `max_chars` characters of a post's text, without Markdown
@@ -60,7 +132,25 @@ pub fn excerpt(source: &str, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::{comment_html, excerpt, to_safe_html};
+
+    #[test]
+    fn a_text_is_rendered_once_and_its_html_kept_by_the_whole_text() {
+        let text = "# Kept\n\nrendered *once* (a text no other test renders)";
+        let first = to_safe_html(text);
+        assert!(first.contains("<em>once</em>"), "{first}");
+        assert!(Arc::ptr_eq(&first, &to_safe_html(text)), "the kept HTML");
+        // One byte more is another text, rendered for itself.
+        let changed = to_safe_html(&format!("{text}!"));
+        assert!(changed.contains("renders)!</p>"), "{changed}");
+        // Posts and comments are kept apart: a comment has no images.
+        let image = "![a cat](https://example.org/cat.png) kept apart";
+        assert!(to_safe_html(image).contains("<img"));
+        assert!(!comment_html(image).contains("<img"));
+        assert!(to_safe_html(image).contains("<img"));
+    }
 
     #[test]
     fn comments_render_markdown_without_images_or_script() {

@@ -30,6 +30,7 @@ use rocket_dyn_templates::tera::Tera;
 use rocket_dyn_templates::Template;
 
 use crate::config::Settings;
+use crate::web::templates::Templates;
 
 /// The generated lists: `TEMPLATES` (name below `templates/`, text) and
 /// `STATIC` (name below `static/`, bytes), sorted by name.
@@ -107,9 +108,15 @@ impl Sources {
     /// templates (replacing any loaded with the same name) and the embedded
     /// ones not loaded yet, all in one batch so that inheritance between
     /// them resolves. Runs again on every live reload in debug builds.
-    pub fn templates(&self) -> impl rocket::fairing::Fairing {
+    /// Each time, `keep` is given the loaded set, which the pages render
+    /// with ([`crate::web::templates`]).
+    pub fn templates(&self, keep: Templates) -> impl rocket::fairing::Fairing {
         let theme = self.theme.as_ref().map(|dir| dir.join("templates"));
-        Template::try_custom(move |engines| add_templates(&mut engines.tera, theme.as_deref()))
+        Template::try_custom(move |engines| {
+            add_templates(&mut engines.tera, theme.as_deref())?;
+            keep.keep(&engines.tera);
+            Ok(())
+        })
     }
 
     /// The static file `path` (already free of `..` and hidden names: Rocket

@@ -22,5 +22,6 @@ pub mod security;
 pub mod session_cookie;
 pub mod site;
 pub mod sitemap;
+pub mod templates;
 pub mod trending;
 pub mod uploads;

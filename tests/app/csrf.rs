@@ -123,3 +123,44 @@ async fn a_form_with_the_right_token_but_bad_fields_is_the_form_again_not_a_403(
     // moved into the form guard.
     assert_eq!(page.status, Status::UnprocessableEntity, "{}", page.html);
 }
+
+/// A reader who only reads is given no cookie: the pages that show no form
+/// to someone logged out make no form token. The log-in page does, and,
+/// logged in, the same post page carries a comment form whose token works.
+#[rocket::async_test]
+async fn reading_sets_no_cookie_until_a_page_has_a_form() {
+    let app = spawn_app().await;
+    let writer = app.create_user("writer").await;
+    let post = app.create_post(&writer, "Read me", true).await;
+    let mut reader = Browser::new(&app);
+    let moved = reader.get(&format!("/posts/{post}")).await;
+    let post_path = moved.location.clone().expect("the post's address");
+    for path in [
+        "/".to_owned(),
+        "/posts".to_owned(),
+        post_path.clone(),
+        "/users".to_owned(),
+        format!("/users/{}", writer.id),
+        "/search?q=read".to_owned(),
+    ] {
+        let page = reader.get(&path).await;
+        assert_eq!(page.status, Status::Ok, "{path}");
+        assert_eq!(page.header("Set-Cookie"), None, "{path}");
+        assert!(!page.html.contains("csrf_token"), "{path}");
+    }
+    let login = reader.get("/login").await;
+    assert!(login.header("Set-Cookie").is_some());
+    assert!(!login.csrf_token().is_empty());
+
+    reader.log_in("writer", PASSWORD).await;
+    let commented = reader
+        .submit(
+            &post_path,
+            &format!("{post_path}/comments"),
+            &[("body", "Read it.")],
+        )
+        .await;
+    assert_eq!(commented.status, Status::SeeOther, "{}", commented.html);
+    let page = reader.follow(&commented).await;
+    assert!(page.html.contains("Read it."));
+}

@@ -1,5 +1,7 @@
 //! What the API shows of users and posts: the JSON bodies of its answers.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
@@ -112,7 +114,7 @@ pub struct CommentJson {
     /// Markdown source.
     pub body: String,
     /// The body rendered: safe HTML, no images.
-    pub body_html: String,
+    pub body_html: Arc<str>,
     pub author: AuthorBody,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -277,7 +277,7 @@ fn strings(value: &Value) -> Vec<&str> {
 
 /// A description (CommonMark, as OpenAPI has it) as safe HTML.
 fn markdown(value: &Value) -> String {
-    crate::domain::markdown::to_safe_html(text(value))
+    crate::domain::markdown::to_safe_html(text(value)).to_string()
 }
 
 fn text(value: &Value) -> &str {

@@ -5,6 +5,8 @@
 //!
 //! [`Layout::render`]: super::Layout::render
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::domain::tags::Tag;
@@ -18,6 +20,14 @@ use crate::web::site::{Site, SiteImage};
 pub trait PageContext: Serialize {
     /// The template's name (`posts/show` for `templates/posts/show.html.tera`).
     const TEMPLATE: &'static str;
+
+    /// Whether the page can show a form to someone not logged in (the log-in
+    /// and sign-up pages do), so that they need a form token (and its
+    /// cookie). Logged-in viewers always get one. True unless a page says
+    /// otherwise, so a new form is protected by construction; the pages
+    /// that only read say false (a form there with no token is refused,
+    /// never let through).
+    const FORMS_FOR_ANYONE: bool = true;
 
     /// What the page puts in `<head>` besides its title: feeds, its
     /// canonical URL, link previews. By default the site's feed alone.
@@ -219,6 +229,7 @@ pub struct HomePage {
 
 impl PageContext for HomePage {
     const TEMPLATE: &'static str = "home";
+    const FORMS_FOR_ANYONE: bool = false;
 }
 
 #[derive(Serialize)]
@@ -236,6 +247,7 @@ pub struct PostListPage {
 
 impl PageContext for PostListPage {
     const TEMPLATE: &'static str = "posts/list";
+    const FORMS_FOR_ANYONE: bool = false;
 }
 
 /// `tags/show`: one tag's posts.
@@ -250,6 +262,7 @@ pub struct TagPage {
 
 impl PageContext for TagPage {
     const TEMPLATE: &'static str = "tags/show";
+    const FORMS_FOR_ANYONE: bool = false;
 
     fn head(&self, site: &Site) -> Head {
         Head {
@@ -265,7 +278,7 @@ impl PageContext for TagPage {
 #[derive(Serialize)]
 pub struct PostPage {
     pub post: PostCard,
-    pub html: String,
+    pub html: Arc<str>,
     pub can_edit: bool,
     pub comments: CommentsBlock,
     /// The post's image with its size, for link previews (read from the
@@ -338,6 +351,7 @@ impl PageContext for CommentDeletePage {
 
 impl PageContext for PostPage {
     const TEMPLATE: &'static str = "posts/show";
+    const FORMS_FOR_ANYONE: bool = false;
 
     fn head(&self, site: &Site) -> Head {
         let url = site.url(&self.post.path);
@@ -425,6 +439,7 @@ pub struct SearchPage {
 
 impl PageContext for SearchPage {
     const TEMPLATE: &'static str = "posts/search";
+    const FORMS_FOR_ANYONE: bool = false;
 }
 
 /// `users/list`
@@ -438,6 +453,7 @@ pub struct UserListPage {
 
 impl PageContext for UserListPage {
     const TEMPLATE: &'static str = "users/list";
+    const FORMS_FOR_ANYONE: bool = false;
 }
 
 /// `users/show`: a profile and its posts.
@@ -451,6 +467,7 @@ pub struct ProfilePage {
 
 impl PageContext for ProfilePage {
     const TEMPLATE: &'static str = "users/show";
+    const FORMS_FOR_ANYONE: bool = false;
 
     fn head(&self, site: &Site) -> Head {
         let user = &self.user;
@@ -876,6 +893,7 @@ pub struct ErrorPage<'a> {
 
 impl PageContext for ErrorPage<'_> {
     const TEMPLATE: &'static str = "error";
+    const FORMS_FOR_ANYONE: bool = false;
 }
 
 #[cfg(test)]
@@ -887,7 +905,6 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    use rocket::figment::value::Value;
     use rocket_dyn_templates::tera::{Context, Tera};
 
     use super::*;
@@ -924,8 +941,9 @@ mod tests {
 
     impl Renderer {
         fn render<T: PageContext>(&mut self, layout: LayoutContext<'_>, page: T) -> String {
-            let value = Value::serialize(Page { layout, page }).expect("the context serialises");
-            let context = Context::from_serialize(value).expect("the context is a map");
+            // As the site converts it (crate::web::templates::Html).
+            let context =
+                Context::from_serialize(Page { layout, page }).expect("the context is a map");
             self.rendered.insert(T::TEMPLATE);
             match self.tera.render(T::TEMPLATE, &context) {
                 Ok(html) => html,
@@ -995,7 +1013,7 @@ mod tests {
             id,
             author_id: 8,
             author_name: format!("Commenter {id}"),
-            html: format!("<p>Comment <em>{id}</em></p>"),
+            html: format!("<p>Comment <em>{id}</em></p>").into(),
             created: "2026-12-06 11:00 UTC".to_owned(),
             edited: mine.then(|| "2026-12-06 12:00 UTC".to_owned()),
             can_edit: mine,
@@ -1120,7 +1138,7 @@ mod tests {
             .insert("body".to_owned(), "must not be empty".to_owned());
         let page = PostPage {
             post: post_card(5, "Shown <post>"),
-            html: "<p>Some <em>text</em></p>".to_owned(),
+            html: "<p>Some <em>text</em></p>".into(),
             can_edit: true,
             comments: CommentsBlock {
                 items: vec![comment_card(31, true), comment_card(32, false)],

@@ -26,10 +26,8 @@ pub use crate::web::paging::Paging;
 use rocket::http::uri::Origin;
 use rocket::http::{CookieJar, Header, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect, Responder};
 use rocket::{Catcher, Route};
-use rocket_dyn_templates::Template;
 
 use contexts::{FlashContext, FormPage, Head, LayoutContext, Me, Page, PageContext, Pager};
 
@@ -59,11 +57,8 @@ pub fn routes() -> Vec<Route> {
     .concat()
 }
 
-/// A rendered page, always `text/html`. rocket_dyn_templates takes a
-/// template's type from its file name, and the templates built into the
-/// binary ([`crate::web::assets`]) are known only by a name without one
-/// (`posts/show`): each page says its type itself instead.
-pub type Html = RawHtml<Template>;
+/// A rendered page, always `text/html` (see [`crate::web::templates`]).
+pub use crate::web::templates::Html;
 
 pub fn catchers() -> Vec<Catcher> {
     rocket::catchers![log_in_first, any_error]
@@ -73,7 +68,8 @@ pub fn catchers() -> Vec<Catcher> {
 /// token, and the flash message from the previous request.
 pub struct Layout<'r> {
     pub viewer: Option<User>,
-    csrf_token: String,
+    /// The form token's cookie is HTTPS-only.
+    secure_cookies: bool,
     flash: Option<(String, String)>,
     pub cookies: &'r CookieJar<'r>,
     /// For the absolute links in `<head>`.
@@ -98,13 +94,13 @@ impl<'r> FromRequest<'r> for Layout<'r> {
             _ => None,
         };
         let cookies = request.cookies();
-        let secure = request
+        let secure_cookies = request
             .rocket()
             .state::<Settings>()
             .is_some_and(|settings| settings.secure_cookies);
         Outcome::Success(Layout {
             viewer,
-            csrf_token: csrf::token(cookies, secure),
+            secure_cookies,
             flash,
             cookies,
             site: request.rocket().state::<Site>(),
@@ -115,7 +111,18 @@ impl<'r> FromRequest<'r> for Layout<'r> {
 impl Layout<'_> {
     /// Renders `page`'s template with its fields plus the layout's own:
     /// `me`, `csrf_token` and `flash`.
+    ///
+    /// The form token is made (and its cookie set) only when the page can
+    /// show a form: to anyone logged in (the layout's log-out form), or on
+    /// a page with forms for anyone ([`PageContext::FORMS_FOR_ANYONE`]).
+    /// A reader who only reads gets no cookie, and the page costs no
+    /// encryption.
     pub fn render<T: PageContext>(&self, page: T) -> Html {
+        let csrf_token = if self.viewer.is_some() || T::FORMS_FOR_ANYONE {
+            csrf::token(self.cookies, self.secure_cookies)
+        } else {
+            String::new()
+        };
         let me = self.viewer.as_ref().map(|user| Me {
             id: user.id,
             uid: &user.uid,
@@ -129,7 +136,7 @@ impl Layout<'_> {
         let head = self.site.map_or_else(Head::default, |site| page.head(site));
         let layout = LayoutContext {
             me,
-            csrf_token: &self.csrf_token,
+            csrf_token: &csrf_token,
             flash,
             head,
         };
@@ -139,7 +146,7 @@ impl Layout<'_> {
 
 /// Renders `page`'s template with `layout`'s fields beside its own.
 pub fn render<T: PageContext>(layout: LayoutContext<'_>, page: T) -> Html {
-    RawHtml(Template::render(T::TEMPLATE, Page { layout, page }))
+    Html::new(T::TEMPLATE, &Page { layout, page })
 }
 
 /// What a page handler answers.

@@ -1,6 +1,8 @@
 //! What the templates get: display-ready values (dates as text, Markdown as
 //! safe HTML).
 
+use std::sync::Arc;
+
 use chrono::{NaiveDateTime, Utc};
 use rocket::http::Status;
 use serde::Serialize;
@@ -119,7 +121,7 @@ pub struct CommentCard {
     pub author_id: i32,
     pub author_name: String,
     /// The body rendered: safe HTML, no images.
-    pub html: String,
+    pub html: Arc<str>,
     pub created: String,
     /// When it was last changed, if it was.
     pub edited: Option<String>,
