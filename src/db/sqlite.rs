@@ -21,8 +21,24 @@ pub const PRAGMAS: &str = "PRAGMA busy_timeout = 5000;\
      PRAGMA synchronous = NORMAL;\
      PRAGMA foreign_keys = ON;";
 
+/// Applies [`PRAGMAS`], trying again for up to 10 s while the database is
+/// locked: a connection opened just as another's last connection closes
+/// (and checkpoints the WAL under an exclusive lock) can be refused before
+/// its `busy_timeout` applies. A restart under load met it in CI (the new
+/// app's set-up refused while the stopped app's connections closed).
 pub(super) fn apply_pragmas(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
-    conn.batch_execute(PRAGMAS)
+    use std::time::{Duration, Instant};
+    let patience = Instant::now() + Duration::from_secs(10);
+    loop {
+        match conn.batch_execute(PRAGMAS) {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if is_busy(info.as_ref()) && Instant::now() < patience =>
+            {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Makes a connection refuse every write (for the readers' pool).
