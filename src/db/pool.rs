@@ -8,7 +8,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
-use super::{establish, postgres, sqlite, DbConnection, DbError, Writer};
+use super::{establish, postgres, sqlite, Backend, DbConnection, DbError, Writer};
 
 /// The readers' pool: as many connections as configured, each read-only
 /// (`PRAGMA query_only`), so a write sent here by mistake fails loudly
@@ -151,13 +151,40 @@ impl<'r> Db<'r> {
 /// Runs `work` on a connection from the readers' pool, on this thread,
 /// within `budget` (see [`super::with_budget`]). A pool that stays empty past its
 /// timeout is [`DbError::Busy`].
+///
+/// On SQLite, `work`'s statements share one read transaction: they see one
+/// snapshot, and SQLite takes its WAL read lock (a mutex the readers of a
+/// process share, and `fcntl` calls) once instead of once per statement;
+/// readers on two threads met on that mutex at every statement. On
+/// PostgreSQL each statement is its own snapshot, as before: `BEGIN` and
+/// `COMMIT` would be two more round trips.
 pub fn read_within<T, E: From<DbError>>(
     pool: &r2d2::Pool<ConnectionManager>,
     budget: Duration,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     let mut conn = pool.get().map_err(|_| DbError::Busy)?;
-    sqlite::with_budget(budget, || work(&mut conn.0))
+    sqlite::with_budget(budget, || match conn.0 {
+        DbConnection::Sqlite(_) => in_one_snapshot(&mut conn.0, work),
+        DbConnection::Postgres(_) => work(&mut conn.0),
+    })
+}
+
+/// `work` in one (read) transaction. Its own error is its answer; the
+/// transaction's (at `BEGIN` or `COMMIT`) is a [`DbError`], and leaves the
+/// connection marked broken, so the pool drops it.
+fn in_one_snapshot<T, E: From<DbError>>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    use diesel::Connection;
+    let mut outcome = None;
+    conn.transaction::<(), diesel::result::Error, _>(|conn| {
+        outcome = Some(work(conn));
+        Ok(())
+    })
+    .map_err(DbError::from)?;
+    outcome.unwrap_or_else(|| Err(DbError::internal("the read did not run").into()))
 }
 
 /// A pooled, read-only connection.
@@ -210,8 +237,14 @@ impl Poolable for ReadConnection {
     #[allow(clippy::result_large_err)]
     fn pool(db_name: &str, rocket: &Rocket<Build>) -> PoolResult<Self> {
         let config = Config::from(db_name, rocket)?;
+        // r2d2 pings a connection (`SELECT 1`, parsed afresh each time)
+        // before lending it out: on SQLite that was a statement more per
+        // request, checking a file that cannot go away. A PostgreSQL
+        // connection can (a server restarted), so it is still checked.
+        let check_out_ping = Backend::of_url(&config.url) == Backend::Postgres;
         let manager = ConnectionManager { url: config.url };
         let pool = r2d2::Pool::builder()
+            .test_on_check_out(check_out_ping)
             .max_size(config.pool_size)
             .connection_timeout(Duration::from_secs(config.timeout.into()))
             .build(manager)?;
