@@ -33,22 +33,35 @@ pub fn comment_html(source: &str) -> Arc<str> {
 /// bytes of keys and values), the least used going first.
 struct Rendered {
     cache: Cache<String, Arc<str>, BySize>,
-    images: bool,
+    render: fn(&str) -> String,
 }
 
 /// A post's text rendered, up to 8 MiB of texts and their HTML.
-static POSTS: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(8 << 20, true));
+static POSTS: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(8 << 20, |s| render(s, true)));
 /// Comments: short, and many to a page.
-static COMMENTS: LazyLock<Rendered> = LazyLock::new(|| Rendered::new(2 << 20, false));
+static COMMENTS: LazyLock<Rendered> =
+    LazyLock::new(|| Rendered::new(2 << 20, |s| render(s, false)));
+/// The excerpts on post cards (every listing, and a post's own page).
+static CARD_EXCERPTS: LazyLock<Rendered> =
+    LazyLock::new(|| Rendered::new(4 << 20, |s| excerpt(s, CARD_EXCERPT_CHARS)));
+
+/// How long a post card's excerpt is, in characters.
+pub const CARD_EXCERPT_CHARS: usize = 180;
+
+/// A post card's excerpt of `source` ([`excerpt`], [`CARD_EXCERPT_CHARS`]
+/// long), kept as rendered HTML is.
+pub fn card_excerpt(source: &str) -> Arc<str> {
+    CARD_EXCERPTS.get_or_render(source)
+}
 
 impl Rendered {
-    fn new(capacity: u64, images: bool) -> Self {
+    fn new(capacity: u64, render: fn(&str) -> String) -> Self {
         // An estimate only (quick_cache sizes its tables by it): a short
         // post and its HTML are about 2 KiB.
         let items = (capacity / 2048) as usize;
         Rendered {
             cache: Cache::with_weighter(items, capacity, BySize),
-            images,
+            render,
         }
     }
 
@@ -59,7 +72,7 @@ impl Rendered {
         if let Some(html) = self.cache.get(source) {
             return html;
         }
-        let html: Arc<str> = render(source, self.images).into();
+        let html: Arc<str> = (self.render)(source).into();
         self.cache.insert(source.to_owned(), html.clone());
         html
     }

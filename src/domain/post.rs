@@ -381,9 +381,7 @@ impl Post {
             .find(post.user_id)
             .select(Author::as_select())
             .first(c))?;
-        let tags = Tag::of_posts(conn, &[post.id])?
-            .remove(&post.id)
-            .unwrap_or_default();
+        let tags = Tag::of_post(conn, post.id)?;
         Ok(PostWithAuthor { post, author, tags })
     }
 
@@ -394,14 +392,17 @@ impl Post {
         id: i32,
         viewer: Option<&User>,
     ) -> AppResult<PostWithAuthor> {
-        let post: Post = crate::natively!(conn, |c| posts::table
-            .find(id)
-            .select(Post::as_select())
+        // The post and its author in one statement (a post always has one).
+        let (post, author): (Post, Author) = crate::natively!(conn, |c| posts::table
+            .inner_join(users::table)
+            .filter(posts::id.eq(id))
+            .select((Post::as_select(), Author::as_select()))
             .first(c))?;
         if !post.visible_to(viewer) {
             return Err(AppError::NotFound);
         }
-        Post::with_author(conn, post)
+        let tags = Tag::of_post(conn, post.id)?;
+        Ok(PostWithAuthor { post, author, tags })
     }
 
     /// Loads a post for `actor` to change: 404 if they cannot see it, 403 if

@@ -202,6 +202,11 @@ impl Tag {
         find(conn)?.ok_or_else(|| AppError::Internal("a tag just made is not there".into()))
     }
 
+    /// One post's tags, by name.
+    pub(crate) fn of_post(conn: &mut DbConnection, id: i32) -> AppResult<Vec<String>> {
+        Ok(Tag::of_posts(conn, &[id])?.remove(&id).unwrap_or_default())
+    }
+
     /// The tags of each of these posts, by name.
     pub(crate) fn of_posts(
         conn: &mut DbConnection,

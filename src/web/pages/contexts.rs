@@ -365,7 +365,7 @@ impl PageContext for PostPage {
             preview: Some(Preview {
                 kind: "article",
                 title: self.post.title.clone(),
-                description: self.post.excerpt.clone(),
+                description: self.post.excerpt.to_string(),
                 url,
                 image: self.preview_image.clone(),
                 username: None,
@@ -991,7 +991,7 @@ mod tests {
             id,
             path: format!("/posts/{id}-a-slug"),
             title: title.to_owned(),
-            excerpt: format!("The excerpt of {title}"),
+            excerpt: format!("The excerpt of {title}").into(),
             published: id % 2 == 1,
             views: 3,
             created: "2026-12-04 09:30 UTC".to_owned(),

@@ -35,7 +35,7 @@ pub struct PostCard {
     /// The page's address, `/posts/<id>-<slug>`.
     pub path: String,
     pub title: String,
-    pub excerpt: String,
+    pub excerpt: Arc<str>,
     pub published: bool,
     pub views: i32,
     pub created: String,
@@ -67,7 +67,7 @@ impl From<&SearchHit> for PostCard {
 
 impl From<&PostWithAuthor> for PostCard {
     fn from(item: &PostWithAuthor) -> Self {
-        let excerpt = markdown::excerpt(&item.post.content, 180);
+        let excerpt = markdown::card_excerpt(&item.post.content);
         let (published_on, scheduled_for) = match item.post.publication() {
             Publication::Published(at) => (when(at), None),
             Publication::Scheduled(at) => (when(item.post.created_at), Some(when(at))),
