@@ -37,7 +37,7 @@ else
     BACKEND=sqlite
     RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results/latest.txt}
 fi
-BIN=$ROOT/target/release/portfolio
+BIN=${BENCH_BIN:-$ROOT/target/release/portfolio}
 SECRET_KEY=bALgVYaJ3kYV6EI1vccjroNCu0zIH5mnWkqO0OnaElY=
 ADMIN_PASSWORD=bench-admin-password
 LOGIN_UID=hop
