@@ -214,9 +214,39 @@ unsafe extern "C" fn on_open(
 /// runs on every connection it opens from then on (before the first is
 /// opened: see `establish`). Without a deadline on the thread the handler
 /// never stops anything.
+/// SQLite's process-wide settings, which it takes only before it is first
+/// used (registering the hooks below is that first use):
+///
+/// - multi-thread mode: each connection is used by one thread at a time
+///   (Diesel's connections are not `Sync`, and a pool lends each to one
+///   request), so the lock SQLite otherwise takes around every call on a
+///   connection buys nothing;
+/// - no memory statistics: keeping them takes one mutex, shared by every
+///   connection in the process, around each of SQLite's allocations, which
+///   the readers of two threads met on.
+fn configure_library() {
+    use libsqlite3_sys::{sqlite3_config, SQLITE_CONFIG_MEMSTATUS, SQLITE_CONFIG_MULTITHREAD};
+    // SAFETY: called once, before any other SQLite call of this process
+    // (see `install_connection_hooks`); after one, SQLite refuses with
+    // SQLITE_MISUSE and changes nothing.
+    let statuses = unsafe {
+        [
+            sqlite3_config(SQLITE_CONFIG_MULTITHREAD),
+            sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int),
+        ]
+    };
+    if statuses
+        .iter()
+        .any(|&status| status != libsqlite3_sys::SQLITE_OK)
+    {
+        log::debug!("SQLite was in use already: its defaults stay ({statuses:?})");
+    }
+}
+
 pub(super) fn install_connection_hooks() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        configure_library();
         // SAFETY: `on_open` has the signature SQLite calls automatic
         // extensions with, and lives as long as the program.
         let status = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(on_open)) };
