@@ -71,6 +71,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             Box::pin(checkpoint_on_shutdown(rocket))
         }))
         .manage(domain::post_views::ViewCounter::default())
+        .manage(domain::posts::ShownPosts::default())
         .attach(AdHoc::on_liftoff("Post views writer", |rocket| {
             Box::pin(start_writing_views(rocket))
         }))

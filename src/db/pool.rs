@@ -8,6 +8,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
+use super::read_cache::{Changes, ReadCache};
 use super::{establish, postgres, sqlite, Backend, DbConnection, DbError, Writer};
 
 /// The readers' pool: as many connections as configured, each read-only
@@ -26,6 +27,8 @@ pub struct ReadPoolHandle {
     /// How many slow reads may hold a connection at once (one per core),
     /// so they can never take every connection from the quick ones.
     slow_reads: rocket::tokio::sync::Semaphore,
+    /// The commits the readers have seen, which date [`ReadCache`] entries.
+    changes: Changes,
 }
 
 impl Default for ReadPoolHandle {
@@ -34,6 +37,7 @@ impl Default for ReadPoolHandle {
         ReadPoolHandle {
             pool: OnceLock::new(),
             slow_reads: rocket::tokio::sync::Semaphore::new(cores),
+            changes: Changes::default(),
         }
     }
 }
@@ -83,6 +87,49 @@ impl<'r> Db<'r> {
     {
         let (pool, _) = self.read_pool()?;
         read_within(pool, READ_BUDGET, work)
+    }
+
+    /// The value of `key` in `cache` if nothing was committed since it was
+    /// read, else `load`'s, kept for next time (on the async worker, like
+    /// [`Db::read`]). For reads that are repeated far more often than
+    /// what they read changes: a post and its comments. `load`'s errors are
+    /// not kept. See [`ReadCache`] for why a change is never missed.
+    ///
+    /// On PostgreSQL every call loads: instances share the database, and
+    /// knowing whether another one committed is a round trip to the server,
+    /// which costs what the read does.
+    pub async fn read_cached<K, V, E, F>(
+        &self,
+        cache: &ReadCache<K, V>,
+        key: K,
+        load: F,
+    ) -> Result<V, E>
+    where
+        K: Eq + std::hash::Hash + Clone,
+        V: Clone,
+        F: FnOnce(&mut DbConnection) -> Result<V, E>,
+        E: From<DbError>,
+    {
+        let (pool, handle) = self.read_pool()?;
+        // Before this request's snapshot begins: see ReadCache.
+        let before = handle.changes.now();
+        let mut conn = pool.get().map_err(|_| DbError::Busy)?;
+        let ReadConnection { conn, seen_version } = &mut *conn;
+        sqlite::with_budget(READ_BUDGET, || {
+            let DbConnection::Sqlite(sqlite) = conn else {
+                return load(conn);
+            };
+            let changes = handle
+                .changes
+                .look(sqlite, seen_version)
+                .map_err(DbError::from)?;
+            if let Some(kept) = cache.current(&key, changes) {
+                return Ok(kept);
+            }
+            let value = in_one_snapshot(conn, load)?;
+            cache.keep(key, before, value.clone());
+            Ok(value)
+        })
     }
 
     /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
@@ -164,9 +211,10 @@ pub fn read_within<T, E: From<DbError>>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     let mut conn = pool.get().map_err(|_| DbError::Busy)?;
-    sqlite::with_budget(budget, || match conn.0 {
-        DbConnection::Sqlite(_) => in_one_snapshot(&mut conn.0, work),
-        DbConnection::Postgres(_) => work(&mut conn.0),
+    let conn = conn.inner();
+    sqlite::with_budget(budget, || match conn {
+        DbConnection::Sqlite(_) => in_one_snapshot(conn, work),
+        DbConnection::Postgres(_) => work(conn),
     })
 }
 
@@ -192,11 +240,16 @@ fn in_one_snapshot<T, E: From<DbError>>(
 /// A newtype of our own so that *our* settings are the ones in force:
 /// rocket_sync_db_pools' built-in pool for `SqliteConnection` sets
 /// `busy_timeout = 1000` on every connection.
-pub struct ReadConnection(DbConnection);
+pub struct ReadConnection {
+    conn: DbConnection,
+    /// SQLite's `data_version` when this connection last looked (see
+    /// [`ReadCache`]); `None` before the first look.
+    seen_version: Option<i64>,
+}
 
 impl ReadConnection {
     pub fn inner(&mut self) -> &mut DbConnection {
-        &mut self.0
+        &mut self.conn
     }
 }
 
@@ -217,15 +270,18 @@ impl ManageConnection for ConnectionManager {
             DbConnection::Postgres(c) => postgres::make_read_only(c),
         }
         .map_err(r2d2::Error::QueryError)?;
-        Ok(ReadConnection(conn))
+        Ok(ReadConnection {
+            conn,
+            seen_version: None,
+        })
     }
 
     fn is_valid(&self, conn: &mut ReadConnection) -> Result<(), r2d2::Error> {
-        conn.0.ping().map_err(r2d2::Error::QueryError)
+        conn.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut ReadConnection) -> bool {
-        conn.0.is_broken()
+        conn.conn.is_broken()
     }
 }
 

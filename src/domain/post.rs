@@ -392,15 +392,22 @@ impl Post {
         id: i32,
         viewer: Option<&User>,
     ) -> AppResult<PostWithAuthor> {
+        let found = Post::find_with_author(conn, id)?;
+        if !found.post.visible_to(viewer) {
+            return Err(AppError::NotFound);
+        }
+        Ok(found)
+    }
+
+    /// Post `id` with its author and tags, whoever may see it: callers
+    /// decide with [`Post::visible_to`].
+    pub(crate) fn find_with_author(conn: &mut DbConnection, id: i32) -> AppResult<PostWithAuthor> {
         // The post and its author in one statement (a post always has one).
         let (post, author): (Post, Author) = crate::natively!(conn, |c| posts::table
             .inner_join(users::table)
             .filter(posts::id.eq(id))
             .select((Post::as_select(), Author::as_select()))
             .first(c))?;
-        if !post.visible_to(viewer) {
-            return Err(AppError::NotFound);
-        }
         let tags = Tag::of_post(conn, post.id)?;
         Ok(PostWithAuthor { post, author, tags })
     }

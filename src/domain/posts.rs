@@ -12,7 +12,9 @@
 //! inside each write here, and for the edit and delete forms through
 //! [`editable`].
 
-use crate::db::Db;
+use std::sync::Arc;
+
+use crate::db::{Db, ReadCache};
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
 use crate::domain::{NewPost, Post, PostChanges, PostWithAuthor, User};
@@ -23,6 +25,43 @@ pub enum ImageChange {
     /// A new image (its bytes, not yet checked), replacing any.
     Replace(Vec<u8>),
     Remove,
+}
+
+/// Posts as read for showing them (with author and tags), kept until the
+/// database changes: a post is read far more often than written, and its
+/// page and its API answer were most of their time in these statements.
+/// Managed by Rocket. Bounded: 4 MiB of posts (their texts and a little
+/// more for each), the least used going first.
+pub struct ShownPosts(ReadCache<i32, Arc<PostWithAuthor>>);
+
+impl Default for ShownPosts {
+    fn default() -> Self {
+        ShownPosts(ReadCache::new("posts", 4096, 4 << 20, |found| {
+            let post = &found.post;
+            let tags: usize = found.tags.iter().map(String::len).sum();
+            (post.title.len() + post.content.len() + tags + 512) as u64
+        }))
+    }
+}
+
+/// Post `id` if `viewer` may see it ([`Post::visible_to`]; someone else's
+/// draft is "not found"), from `shown` when nothing changed since it was
+/// read.
+pub async fn find_visible(
+    db: &Db<'_>,
+    shown: &ShownPosts,
+    id: i32,
+    viewer: Option<&User>,
+) -> AppResult<PostWithAuthor> {
+    let found = db
+        .read_cached(&shown.0, id, |conn| {
+            Post::find_with_author(conn, id).map(Arc::new)
+        })
+        .await?;
+    if !found.post.visible_to(viewer) {
+        return Err(AppError::NotFound);
+    }
+    Ok(Arc::unwrap_or_clone(found))
 }
 
 /// Post `id`, for `actor` to change: 404 if they cannot see it, 403 if

@@ -30,6 +30,7 @@ mod openapi;
 mod pages;
 mod posts;
 mod publishing;
+mod read_cache;
 mod registration;
 mod search;
 mod sessions;

@@ -12,7 +12,7 @@ use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::Uploads;
 use crate::domain::post::{PostDraft, PostFilter, PostPatch};
 use crate::domain::post_views::{self, TrendingBoard, ViewCounter};
-use crate::domain::posts::{self, ImageChange, WritingRules};
+use crate::domain::posts::{self, ImageChange, ShownPosts, WritingRules};
 use crate::domain::search::{self, SearchQuery};
 use crate::domain::tags::{self, TagName};
 use crate::domain::Post;
@@ -145,12 +145,11 @@ async fn trending(
 async fn show(
     viewer: Viewer,
     db: Db<'_>,
+    shown: &State<ShownPosts>,
     views: &State<ViewCounter>,
     id: i32,
 ) -> AppResult<Json<PostBody>> {
-    let mut post = db
-        .read(move |conn| Post::find_visible(conn, id, viewer.user()))
-        .await?;
+    let mut post = posts::find_visible(&db, shown, id, viewer.user()).await?;
     post.post.views += views.pending(id);
     Ok(Json(post.into()))
 }

@@ -17,7 +17,7 @@ use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::{self, Uploads};
 use crate::domain::post::{parse_local_time, PostDraft, PostFilter, PostPatch, Publication};
 use crate::domain::post_views::ViewCounter;
-use crate::domain::posts::{self, ImageChange, WritingRules};
+use crate::domain::posts::{self, ImageChange, ShownPosts, WritingRules};
 use crate::domain::tags::TagList;
 use crate::domain::CurrentUser;
 use crate::domain::{Page, Post};
@@ -78,9 +78,13 @@ impl<'r> FromParam<'r> for PostAddress<'r> {
 /// slug) answers 301 to the current one, its query kept, so old links keep
 /// working after a title changes.
 #[get("/posts/<address>?<paging..>")]
+// Each parameter is something Rocket hands the handler (a guard, the
+// address, the query): a struct of them would only move the list.
+#[allow(clippy::too_many_arguments)]
 async fn show(
     layout: Layout<'_>,
     db: Db<'_>,
+    shown: &State<ShownPosts>,
     site: &State<Site>,
     views: &State<ViewCounter>,
     uri: &Origin<'_>,
@@ -88,10 +92,7 @@ async fn show(
     paging: Paging,
 ) -> PageResult {
     let id = address.id;
-    let viewer = layout.viewer.clone();
-    let mut item = db
-        .read(move |conn| Post::find_visible(conn, id, viewer.as_ref()))
-        .await?;
+    let mut item = posts::find_visible(&db, shown, id, layout.viewer.as_ref()).await?;
     let path = item.post.path();
     if path.strip_prefix("/posts/") != Some(address.asked) {
         let to = match uri.query() {
