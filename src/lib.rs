@@ -72,6 +72,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
         }))
         .manage(domain::post_views::ViewCounter::default())
         .manage(domain::posts::ShownPosts::default())
+        .manage(web::pages::posts::KeptPages::default())
         .attach(AdHoc::on_liftoff("Post views writer", |rocket| {
             Box::pin(start_writing_views(rocket))
         }))

@@ -44,7 +44,7 @@ pub use pool::{
     read_within, ConnectionManager, Db, ReadConnection, ReadPool, ReadPoolHandle, READ_BUDGET,
     SLOW_READ_BUDGET,
 };
-pub use read_cache::ReadCache;
+pub use read_cache::{Freshness, ReadCache};
 pub use setup::{lock_exclusive, lock_shared, prepare, LockError, ServerLock, SetupError};
 pub use sqlite::{file_of, lock_path, with_budget, PRAGMAS};
 pub use transaction::{immediate_transaction, snapshot_transaction};

@@ -8,7 +8,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use rocket::{Build, Orbit, Rocket};
 use rocket_sync_db_pools::{database, Config, PoolResult, Poolable};
 
-use super::read_cache::{Changes, ReadCache};
+use super::read_cache::{Changes, Freshness, ReadCache};
 use super::{establish, postgres, sqlite, Backend, DbConnection, DbError, Writer};
 
 /// The readers' pool: as many connections as configured, each read-only
@@ -111,25 +111,28 @@ impl<'r> Db<'r> {
         E: From<DbError>,
     {
         let (pool, handle) = self.read_pool()?;
-        // Before this request's snapshot begins: see ReadCache.
-        let before = handle.changes.now();
         let mut conn = pool.get().map_err(|_| DbError::Busy)?;
-        let ReadConnection { conn, seen_version } = &mut *conn;
         sqlite::with_budget(READ_BUDGET, || {
-            let DbConnection::Sqlite(sqlite) = conn else {
-                return load(conn);
-            };
-            let changes = handle
-                .changes
-                .look(sqlite, seen_version)
-                .map_err(DbError::from)?;
-            if let Some(kept) = cache.current(&key, changes) {
+            let fresh = look(handle, &mut conn)?;
+            if let Some(kept) = cache.current(&key, &fresh) {
                 return Ok(kept);
             }
-            let value = in_one_snapshot(conn, load)?;
-            cache.keep(key, before, value.clone());
+            let value = match conn.inner() {
+                conn @ DbConnection::Sqlite(_) => in_one_snapshot(conn, load)?,
+                conn @ DbConnection::Postgres(_) => load(conn)?,
+            };
+            cache.keep(key, &fresh, value.clone());
             Ok(value)
         })
+    }
+
+    /// Where this request stands against the database's changes, for
+    /// [`ReadCache`]s whose values are made from several reads (a page
+    /// rendered): what is read after this call may be kept with it.
+    pub async fn freshness(&self) -> Result<Freshness, DbError> {
+        let (pool, handle) = self.read_pool()?;
+        let mut conn = pool.get().map_err(|_| DbError::Busy)?;
+        sqlite::with_budget(READ_BUDGET, || look(handle, &mut conn))
     }
 
     /// Runs `work` like [`Db::read`] but on a blocking thread, at most one
@@ -193,6 +196,19 @@ impl<'r> Db<'r> {
             .state::<Writer>()
             .ok_or_else(|| DbError::internal("the writer is not running"))
     }
+}
+
+/// Asks `conn` whether the database changed since it last looked (see
+/// [`ReadCache`]). On PostgreSQL: a freshness nothing matches.
+fn look(handle: &ReadPoolHandle, conn: &mut ReadConnection) -> Result<Freshness, DbError> {
+    // Taken before this request's snapshots begin: see ReadCache.
+    let before = handle.changes.now();
+    let ReadConnection { conn, seen_version } = conn;
+    let now = match conn {
+        DbConnection::Sqlite(sqlite) => Some(handle.changes.look(sqlite, seen_version)?),
+        DbConnection::Postgres(_) => None,
+    };
+    Ok(Freshness { before, now })
 }
 
 /// Runs `work` on a connection from the readers' pool, on this thread,

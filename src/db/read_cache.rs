@@ -59,6 +59,16 @@ impl Changes {
     }
 }
 
+/// Where a request stands against [`Changes`]: the count before it looked
+/// (which dates what it reads and keeps) and after (which the entries it
+/// is served must carry). Made by [`super::Db::freshness`]; on PostgreSQL
+/// it matches no entry and keeps none.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    pub(super) before: u64,
+    pub(super) now: Option<u64>,
+}
+
 /// `PRAGMA data_version` as a query of its own type, so that Diesel
 /// prepares it once per connection and keeps it (a query written as SQL
 /// text is prepared again on every run).
@@ -118,7 +128,8 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
     }
 
     /// The value kept for `key`, if it was read after the last change seen.
-    pub(super) fn current(&self, key: &K, changes: u64) -> Option<V> {
+    pub fn current(&self, key: &K, fresh: &Freshness) -> Option<V> {
+        let changes = fresh.now?;
         let found = self
             .entries
             .get(key)
@@ -134,10 +145,12 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
         found
     }
 
-    /// Keeps `value`, read in a snapshot begun after [`Changes`] read
-    /// `changes`.
-    pub(super) fn keep(&self, key: K, changes: u64, value: V) {
-        self.entries.insert(key, Stamped { changes, value });
+    /// Keeps `value`, made from reads that began after `fresh` was taken.
+    pub fn keep(&self, key: K, fresh: &Freshness, value: V) {
+        if fresh.now.is_some() {
+            let changes = fresh.before;
+            self.entries.insert(key, Stamped { changes, value });
+        }
     }
 }
 
@@ -167,20 +180,39 @@ mod tests {
         let cache: ReadCache<i32, i64> = ReadCache::new("test", 4, 4, |_| 1);
         let mut seen = None;
 
-        // A connection's first look counts: it cannot know what came before.
-        let before = changes.now();
-        let first = changes.look(&mut reader, &mut seen).unwrap();
-        assert_eq!(first, before + 1);
-        assert_eq!(cache.current(&1, first), None);
-        cache.keep(1, first, 10);
+        let fresh = |conn: &mut SqliteConnection, seen: &mut Option<i64>| {
+            let before = changes.now();
+            let now = changes.look(conn, seen).unwrap();
+            Freshness {
+                before,
+                now: Some(now),
+            }
+        };
+        // A connection's first look counts: it cannot know what came before,
+        // so what is read after it is dated before that count.
+        let first = fresh(&mut reader, &mut seen);
+        assert_eq!(first.now, Some(first.before + 1));
+        assert_eq!(cache.current(&1, &first), None);
+        cache.keep(1, &first, 10);
+        assert_eq!(cache.current(&1, &fresh(&mut reader, &mut seen)), None);
         // Nothing committed since: the same count, and the entry stands.
-        assert_eq!(changes.look(&mut reader, &mut seen).unwrap(), first);
-        assert_eq!(cache.current(&1, first), Some(10));
+        let second = fresh(&mut reader, &mut seen);
+        assert_eq!(second.now, Some(second.before));
+        cache.keep(1, &second, 11);
+        assert_eq!(cache.current(&1, &fresh(&mut reader, &mut seen)), Some(11));
 
         writer.batch_execute("UPDATE t SET v = 2;").unwrap();
-        let after = changes.look(&mut reader, &mut seen).unwrap();
-        assert_eq!(after, first + 1);
-        assert_eq!(cache.current(&1, after), None);
+        let after = fresh(&mut reader, &mut seen);
+        assert_eq!(after.now, Some(after.before + 1));
+        assert_eq!(cache.current(&1, &after), None);
+        // PostgreSQL's: nothing matches, nothing is kept.
+        let never = Freshness {
+            before: 0,
+            now: None,
+        };
+        cache.keep(2, &never, 20);
+        assert_eq!(cache.current(&2, &never), None);
+        let after = after.now.unwrap();
         // A second reader's first look counts again, and the count only
         // grows: an entry stamped before can never match again.
         let mut other = open(&path);

@@ -56,30 +56,50 @@ impl Templates {
 /// A page to render: the template's name and its context, converted for
 /// Tera when the page is made (so it borrows nothing from the handler);
 /// rendered when Rocket sends it. Always `text/html`.
-pub struct Html {
-    template: &'static str,
-    context: Result<Context, String>,
+pub struct Html(Body);
+
+enum Body {
+    ToRender {
+        template: &'static str,
+        context: Result<Context, String>,
+    },
+    Rendered(String),
 }
 
 impl Html {
     pub fn new<C: Serialize>(template: &'static str, context: &C) -> Self {
-        Html {
+        Html(Body::ToRender {
             template,
             context: Context::from_serialize(context).map_err(|error| error.to_string()),
+        })
+    }
+
+    /// A page rendered already (see [`Html::render`]).
+    pub fn rendered(html: String) -> Self {
+        Html(Body::Rendered(html))
+    }
+
+    /// The page as HTML, rendered now with `templates`.
+    pub fn render(self, templates: &Templates) -> Result<String, Status> {
+        match self.0 {
+            Body::Rendered(html) => Ok(html),
+            Body::ToRender { template, context } => {
+                let context = context.map_err(|error| {
+                    log::error!("template {template}: the context: {error}");
+                    Status::InternalServerError
+                })?;
+                templates.render(template, &context)
+            }
         }
     }
 }
 
 impl<'r> Responder<'r, 'static> for Html {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        let context = self.context.map_err(|error| {
-            log::error!("template {}: the context: {error}", self.template);
-            Status::InternalServerError
-        })?;
         let templates = request.rocket().state::<Templates>().ok_or_else(|| {
             log::error!("no templates are managed");
             Status::InternalServerError
         })?;
-        RawHtml(templates.render(self.template, &context)?).respond_to(request)
+        RawHtml(self.render(templates)?).respond_to(request)
     }
 }

@@ -119,3 +119,38 @@ async fn a_post_read_again_shows_a_change_made_by_another_connection() {
     assert_eq!(api(&app, id).await.0, Status::NotFound);
     assert_eq!(page(&app, id).await, "");
 }
+
+#[rocket::async_test]
+async fn a_kept_page_counts_each_view_and_is_never_shown_to_someone_logged_in() {
+    let app = spawn_app().await;
+    let author = app.create_user("counted").await;
+    let id = app.create_post(&author, "Counted views", true).await;
+    let at = app
+        .get(&format!("/posts/{id}"), None)
+        .await
+        .location
+        .expect("a 301 names the address");
+    for seen in 1..=4 {
+        let html = app.get(&at, None).await.body.as_str().unwrap().to_owned();
+        let expected = if seen == 1 {
+            "1 view<".to_owned()
+        } else {
+            format!("{seen} views<")
+        };
+        assert!(html.contains(&expected), "view {seen}: {html}");
+        assert!(!html.contains("<!--views-->"));
+        assert!(!html.contains("id=\"edit-post\""));
+    }
+    // Another query is another page: its pager links keep the query.
+    let other = app.get(&format!("{at}?page=1"), None).await;
+    assert_eq!(other.status, Status::Ok);
+    assert!(other.body.as_str().unwrap().contains("5 views<"));
+
+    // The author, logged in, gets their own page: the edit buttons, the
+    // log-out form's token, the same count.
+    let (status, html) = app.page_html(&at, &author).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("id=\"edit-post\""));
+    assert!(html.contains("name=\"csrf_token\""));
+    assert!(html.contains("6 views<"));
+}

@@ -278,6 +278,10 @@ impl PageContext for TagPage {
 #[derive(Serialize)]
 pub struct PostPage {
     pub post: PostCard,
+    /// "1 view", "12 views": its own field, so that a page kept for
+    /// readers (web::pages::posts::KeptPages) can have the count put in
+    /// afresh for each view. Inserted unescaped: only ever digits and words.
+    pub views: String,
     pub html: Arc<str>,
     pub can_edit: bool,
     pub comments: CommentsBlock,
@@ -1138,6 +1142,7 @@ mod tests {
             .insert("body".to_owned(), "must not be empty".to_owned());
         let page = PostPage {
             post: post_card(5, "Shown <post>"),
+            views: "7 views".to_owned(),
             html: "<p>Some <em>text</em></p>".into(),
             can_edit: true,
             comments: CommentsBlock {

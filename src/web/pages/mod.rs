@@ -38,6 +38,7 @@ use crate::domain::User;
 use crate::domain::Viewer;
 use crate::web::csrf;
 use crate::web::site::Site;
+use crate::web::templates::Templates;
 
 pub fn routes() -> Vec<Route> {
     [
@@ -74,6 +75,8 @@ pub struct Layout<'r> {
     pub cookies: &'r CookieJar<'r>,
     /// For the absolute links in `<head>`.
     site: Option<&'r Site>,
+    /// To render a page before answering (one kept for readers).
+    templates: Option<&'r Templates>,
 }
 
 #[rocket::async_trait]
@@ -104,11 +107,29 @@ impl<'r> FromRequest<'r> for Layout<'r> {
             flash,
             cookies,
             site: request.rocket().state::<Site>(),
+            templates: request.rocket().state::<Templates>(),
         })
     }
 }
 
 impl Layout<'_> {
+    /// Whether the page is the same for everyone who sees it like this: no
+    /// one logged in, no message from the last page. (Pages for such
+    /// readers carry no form token: [`PageContext::FORMS_FOR_ANYONE`].)
+    pub fn for_any_reader(&self) -> bool {
+        self.viewer.is_none() && self.flash.is_none()
+    }
+
+    /// [`Layout::render`], as HTML now.
+    pub fn render_now<T: PageContext>(&self, page: T) -> Result<String, AppError> {
+        let templates = self
+            .templates
+            .ok_or_else(|| AppError::Internal("no templates are managed".into()))?;
+        self.render(page)
+            .render(templates)
+            .map_err(|_| AppError::Internal("the page could not be rendered".into()))
+    }
+
     /// Renders `page`'s template with its fields plus the layout's own:
     /// `me`, `csrf_token` and `flash`.
     ///

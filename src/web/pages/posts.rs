@@ -1,18 +1,23 @@
 //! Posts: the list, a post, writing, editing and deleting.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rocket::fs::TempFile;
 use rocket::http::uri::Origin;
-use rocket::request::FromParam;
+use rocket::http::Status;
+use rocket::request::{FromParam, FromRequest, Outcome, Request};
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, FromForm, Route, State};
 
 use super::comments;
 use super::contexts::{FormState, PostDeletePage, PostFormPage, PostListPage, PostValues};
 use super::csrf_form::{Confirmation, CsrfForm};
-use super::presenters::{when, PostCard};
-use super::{done, form_error, pager, refused, Layout, Moved, PageResponse, PageResult, Paging};
-use crate::db::Db;
+use super::presenters::{views_text, when, PostCard};
+use super::{
+    done, form_error, pager, refused, Html, Layout, Moved, PageResponse, PageResult, Paging,
+};
+use crate::db::{Db, ReadCache};
 use crate::domain::error::{AppError, AppResult};
 use crate::domain::images::{self, Uploads};
 use crate::domain::post::{parse_local_time, PostDraft, PostFilter, PostPatch, Publication};
@@ -77,34 +82,42 @@ impl<'r> FromParam<'r> for PostAddress<'r> {
 /// view counts. Any other form of the address (`/posts/<id>`, a stale
 /// slug) answers 301 to the current one, its query kept, so old links keep
 /// working after a title changes.
+///
+/// A reader who is not logged in gets the page from [`KeptPages`] when
+/// nothing was committed since it was rendered, the view count put in.
 #[get("/posts/<address>?<paging..>")]
-// Each parameter is something Rocket hands the handler (a guard, the
-// address, the query): a struct of them would only move the list.
-#[allow(clippy::too_many_arguments)]
 async fn show(
     layout: Layout<'_>,
     db: Db<'_>,
-    shown: &State<ShownPosts>,
+    reading: Reading<'_>,
     site: &State<Site>,
-    views: &State<ViewCounter>,
     uri: &Origin<'_>,
     address: PostAddress<'_>,
     paging: Paging,
 ) -> PageResult {
     let id = address.id;
-    let mut item = posts::find_visible(&db, shown, id, layout.viewer.as_ref()).await?;
-    let path = item.post.path();
-    if path.strip_prefix("/posts/") != Some(address.asked) {
-        let to = match uri.query() {
-            Some(query) => format!("{path}?{query}"),
-            None => path,
-        };
-        return Ok(PageResponse::Moved(Moved::to(to)));
+    let key = (id, uri.query().map(|query| query.as_str().to_owned()));
+    let fresh = match layout.for_any_reader() {
+        true => Some(db.freshness().await?),
+        false => None,
+    };
+    if let Some(kept) = fresh.and_then(|fresh| reading.pages.current(&key, &fresh)) {
+        if let Some(moved) = moved(&kept.path, &address, uri) {
+            return Ok(moved);
+        }
+        let views = kept.views_written + reading.views.record(id);
+        return Ok(PageResponse::Page(Html::rendered(kept.with_views(views))));
+    }
+    let mut item = posts::find_visible(&db, reading.shown, id, layout.viewer.as_ref()).await?;
+    if let Some(moved) = moved(&item.post.path(), &address, uri) {
+        return Ok(moved);
     }
     // The page's own query is the comments' paging.
     let slice = paging.slice_of(comments::PER_PAGE)?;
-    item.post.views += views.record(id);
-    let page = comments::post_page(
+    let views_written = item.post.views;
+    let views = views_written + reading.views.record(id);
+    item.post.views = views;
+    let mut page = comments::post_page(
         &db,
         site,
         layout.viewer.as_ref(),
@@ -114,7 +127,115 @@ async fn show(
         FormState::default(),
     )
     .await?;
-    Ok(PageResponse::Page(layout.render(page)))
+    let Some(fresh) = fresh else {
+        return Ok(PageResponse::Page(layout.render(page)));
+    };
+    page.views = VIEWS_SLOT.to_owned();
+    let html = layout.render_now(page)?;
+    let Some((before, after)) = html.split_once(VIEWS_SLOT) else {
+        return Err(AppError::Internal(
+            "the post page shows no view count".into(),
+        ));
+    };
+    let kept = KeptPage {
+        path: item.post.path(),
+        views_written,
+        before: before.to_owned(),
+        after: after.to_owned(),
+    };
+    let html = kept.with_views(views);
+    reading.pages.keep(key, &fresh, Arc::new(kept));
+    Ok(PageResponse::Page(Html::rendered(html)))
+}
+
+/// The 301 to `path` (the query kept) if the post was asked for at another
+/// address.
+fn moved(path: &str, address: &PostAddress<'_>, uri: &Origin<'_>) -> Option<PageResponse> {
+    if path.strip_prefix("/posts/") == Some(address.asked) {
+        return None;
+    }
+    let to = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    Some(PageResponse::Moved(Moved::to(to)))
+}
+
+/// What showing a post uses besides the database.
+pub struct Reading<'r> {
+    shown: &'r ShownPosts,
+    pages: &'r KeptPages,
+    views: &'r ViewCounter,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Reading<'r> {
+    type Error = &'static str;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rocket = request.rocket();
+        match (rocket.state(), rocket.state(), rocket.state()) {
+            (Some(shown), Some(pages), Some(views)) => Outcome::Success(Reading {
+                shown,
+                pages,
+                views,
+            }),
+            _ => Outcome::Error((
+                Status::InternalServerError,
+                "the post caches are not managed",
+            )),
+        }
+    }
+}
+
+/// Post pages as rendered for readers who are not logged in, by post and
+/// query, until the database changes (a [`ReadCache`]: a view written, a
+/// comment, an edit anywhere). The view count is the one part that
+/// changes with every view, so it is left out and put in for each.
+/// Bounded: 8 MiB of pages, the least used going first. Managed by Rocket.
+pub struct KeptPages(ReadCache<(i32, Option<String>), Arc<KeptPage>>);
+
+impl Default for KeptPages {
+    fn default() -> Self {
+        KeptPages(ReadCache::new("post_pages", 2048, 8 << 20, |page| {
+            (page.before.len() + page.after.len() + page.path.len() + 128) as u64
+        }))
+    }
+}
+
+impl std::ops::Deref for KeptPages {
+    type Target = ReadCache<(i32, Option<String>), Arc<KeptPage>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Where the view count goes in a kept page: an HTML comment, which no
+/// text on the page can make (titles and names are escaped, and the
+/// Markdown's HTML is cleaned of comments), so it is found only there.
+const VIEWS_SLOT: &str = "<!--views-->";
+
+/// A post page rendered, split where its view count goes.
+pub struct KeptPage {
+    /// The post's address, to send other forms of it on (301).
+    path: String,
+    /// The views stored when it was rendered (those counted since are the
+    /// view counter's).
+    views_written: i32,
+    before: String,
+    after: String,
+}
+
+impl KeptPage {
+    fn with_views(&self, views: i32) -> String {
+        let views = views_text(views);
+        let mut html = String::with_capacity(self.before.len() + views.len() + self.after.len());
+        html.push_str(&self.before);
+        html.push_str(&views);
+        html.push_str(&self.after);
+        html
+    }
 }
 
 /// The post form, sent as `multipart/form-data` for its image.

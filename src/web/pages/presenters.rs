@@ -106,11 +106,21 @@ impl PostPage {
     ) -> Self {
         PostPage {
             post: PostCard::from(item),
+            views: views_text(item.post.views),
             html: markdown::to_safe_html(&item.post.content),
             can_edit,
             comments,
             preview_image,
         }
+    }
+}
+
+/// A post's views as its page says them.
+pub fn views_text(views: i32) -> String {
+    if views == 1 {
+        "1 view".to_owned()
+    } else {
+        format!("{views} views")
     }
 }
 
