@@ -30,16 +30,24 @@ pub enum ImageChange {
 /// Posts as read for showing them (with author and tags), kept until the
 /// database changes: a post is read far more often than written, and its
 /// page and its API answer were most of their time in these statements.
-/// Managed by Rocket. Bounded: 4 MiB of posts (their texts and a little
-/// more for each), the least used going first.
+/// Managed by Rocket. Bounded: 2 MiB, counting each post's texts and what
+/// it takes besides (about 700 bytes: the struct, its allocations, the
+/// cache's entry), the least used going first. Small on purpose: the
+/// posts read most are the ones kept, and the server's memory under load
+/// stays within its budget (docs/PERFORMANCE.md).
 pub struct ShownPosts(ReadCache<i32, Arc<PostWithAuthor>>);
 
 impl Default for ShownPosts {
     fn default() -> Self {
-        ShownPosts(ReadCache::new("posts", 4096, 4 << 20, |found| {
+        ShownPosts(ReadCache::new("posts", 2048, 2 << 20, |found| {
             let post = &found.post;
-            let tags: usize = found.tags.iter().map(String::len).sum();
-            (post.title.len() + post.content.len() + tags + 512) as u64
+            let texts = post.title.len()
+                + post.content.len()
+                + post.image.as_ref().map_or(0, String::len)
+                + found.author.uid.len()
+                + found.author.name.len()
+                + found.tags.iter().map(|tag| tag.len() + 24).sum::<usize>();
+            (texts + 700) as u64
         }))
     }
 }
