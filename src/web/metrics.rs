@@ -79,6 +79,10 @@ fn describe() {
         "portfolio_http_refused_total",
         "Requests refused with 429 (throttled) or 503 (busy), by route template"
     );
+    describe_counter!(
+        "portfolio_read_cache_total",
+        "Reads served from a read cache (hit) or from the database (miss), by cache"
+    );
     describe_histogram!(
         "portfolio_http_request_duration_seconds",
         Unit::Seconds,
