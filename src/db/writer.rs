@@ -202,9 +202,46 @@ impl Writer {
     }
 }
 
+/// The writer's connection, reopened when a failure left it in a state we
+/// cannot trust.
+///
+/// It is opened again only when there is work for it: a writer whose
+/// database went away (dropped, unmounted, the server down) answers the
+/// waiting writes "busy" instead of retrying forever, and stops as soon as
+/// every [`Writer`] is gone, rather than keep a thread in a connect loop for
+/// the life of the process.
+struct WriterConnection {
+    url: String,
+    open: Option<DbConnection>,
+}
+
+impl WriterConnection {
+    /// The open connection, reopened first if it was dropped; `None` (and
+    /// the reason in the log) if the database cannot be opened now.
+    fn get(&mut self) -> Option<&mut DbConnection> {
+        if self.open.is_none() {
+            match establish(&self.url) {
+                Ok(conn) => self.open = Some(conn),
+                Err(error) => log::error!("the writer cannot reopen the database: {error}"),
+            }
+        }
+        self.open.as_mut()
+    }
+
+    /// Drops the connection (closing it rolls back whatever it left open);
+    /// the next job opens a fresh one.
+    fn discard(&mut self) {
+        self.open = None;
+    }
+}
+
 /// The writer thread: takes what is queued, commits it as one group,
 /// answers, and repeats until every [`Writer`] is gone.
-fn run_writer(mut conn: DbConnection, url: &str, mut queue: mpsc::Receiver<Job>) {
+fn run_writer(conn: DbConnection, url: &str, mut queue: mpsc::Receiver<Job>) {
+    let mut conn = WriterConnection {
+        url: url.to_owned(),
+        open: Some(conn),
+    };
     let mut group: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         let mut next = Some(first);
@@ -216,32 +253,45 @@ fn run_writer(mut conn: DbConnection, url: &str, mut queue: mpsc::Receiver<Job>)
                         next = queue.try_recv().ok();
                     }
                 }
-                Job::Alone(mut task) => {
-                    commit_group(&mut conn, url, &mut group);
-                    if run_caught(&mut conn, task.as_mut(), false) {
-                        task.answer();
-                    } else {
-                        task.fail(internal("a write job panicked"));
-                        conn = reconnect(url, conn);
-                    }
+                Job::Alone(task) => {
+                    commit_group(&mut conn, &mut group);
+                    run_alone(&mut conn, task);
                     next = queue.try_recv().ok();
                 }
             }
         }
-        commit_group(&mut conn, url, &mut group);
+        commit_group(&mut conn, &mut group);
     }
     log::debug!("the writer has stopped");
 }
 
+/// Runs a job outside any transaction and answers it.
+fn run_alone(conn: &mut WriterConnection, mut task: Box<dyn Pending>) {
+    let Some(open) = conn.get() else {
+        task.fail(DbError::Busy);
+        return;
+    };
+    if run_caught(open, task.as_mut(), false) {
+        task.answer();
+    } else {
+        task.fail(internal("a write job panicked"));
+        conn.discard();
+    }
+}
+
 /// Runs `group` in one immediate transaction, one savepoint per job, and
 /// answers every job after the commit (or fails them all if it did not).
-fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pending>>) {
+fn commit_group(conn: &mut WriterConnection, group: &mut Vec<Box<dyn Pending>>) {
     if group.is_empty() {
         return;
     }
+    let Some(open) = conn.get() else {
+        group.drain(..).for_each(|task| task.fail(DbError::Busy));
+        return;
+    };
     metrics::histogram!("portfolio_writer_group_size").record(group.len() as f64);
     let started = std::time::Instant::now();
-    let outcome: Result<(), DbError> = immediate_transaction(conn, |conn| {
+    let outcome: Result<(), DbError> = immediate_transaction(open, |conn| {
         for task in group.iter_mut() {
             if !run_caught(conn, task.as_mut(), true) {
                 return Err(internal("a write job panicked"));
@@ -274,9 +324,8 @@ fn commit_group(conn: &mut DbConnection, url: &str, group: &mut Vec<Box<dyn Pend
             }
             if !busy {
                 // After a panic or a failed commit the connection's state is
-                // unknown: start again from a fresh one.
-                let old = std::mem::replace(conn, reconnect_or_keep(url));
-                drop(old);
+                // unknown: the next job starts from a fresh one.
+                conn.discard();
             }
         }
     }
@@ -295,25 +344,6 @@ fn transaction_depth(conn: &mut DbConnection) -> Option<u32> {
 /// Runs one job; `false` if it panicked.
 fn run_caught(conn: &mut DbConnection, task: &mut dyn Pending, grouped: bool) -> bool {
     catch_unwind(AssertUnwindSafe(|| task.run(conn, grouped))).is_ok()
-}
-
-fn reconnect(url: &str, old: DbConnection) -> DbConnection {
-    drop(old); // closing rolls back whatever it left open
-    reconnect_or_keep(url)
-}
-
-/// A fresh writer connection; retried until the database opens again (a
-/// writer without a connection could answer nothing).
-fn reconnect_or_keep(url: &str) -> DbConnection {
-    loop {
-        match establish(url) {
-            Ok(conn) => return conn,
-            Err(error) => {
-                log::error!("the writer cannot reopen the database: {error}");
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
-    }
 }
 
 /// The transaction every write in the model layer runs in.
@@ -447,6 +477,38 @@ mod tests {
             .load(&mut observer)
             .unwrap();
         assert_eq!(kept, ["after"]);
+    }
+
+    #[rocket::async_test]
+    async fn a_database_that_cannot_be_reopened_is_busy_until_it_can() {
+        let (dir, writer, _observer) = writer_on_temp_file(Duration::from_secs(5)).await;
+        let folder = dir.path().to_owned();
+        // The folder goes away, then a panic makes the writer drop its
+        // connection: it cannot open the file again.
+        std::fs::remove_dir_all(&folder).unwrap();
+        let panicked: Result<(), DbError> = writer.write(|_| panic!("a bug")).await;
+        assert!(
+            matches!(panicked, Err(DbError::Internal(_))),
+            "{panicked:?}"
+        );
+        for _ in 0..3 {
+            let refused = writer.write(insert("lost".into())).await;
+            assert!(matches!(refused, Err(DbError::Busy)), "{refused:?}");
+            let alone: Result<(), DbError> = writer.alone(|_| Ok(())).await;
+            assert!(matches!(alone, Err(DbError::Busy)), "{alone:?}");
+        }
+        // The folder is back: the next write opens the database again.
+        std::fs::create_dir_all(&folder).unwrap();
+        writer
+            .write(|c| {
+                c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        writer.write(insert("kept".into())).await.unwrap();
+        let mut observer = establish(folder.join("w.db").to_str().unwrap()).unwrap();
+        assert_eq!(count(&mut observer), 1);
     }
 
     #[rocket::async_test]
