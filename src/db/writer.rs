@@ -388,15 +388,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("w.db").to_str().unwrap().to_owned();
         let writer = Writer::start(&url, deadline).unwrap();
-        writer
-            .alone(|c| {
-                c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-                    .map_err(DbError::from)
-            })
-            .await
-            .unwrap();
+        writer.alone(create_notes).await.unwrap();
         let observer = establish(&url).unwrap();
         (dir, writer, observer)
+    }
+
+    /// The one table the tests write to.
+    fn create_notes(conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            .map_err(DbError::from)
     }
 
     fn count(conn: &mut DbConnection) -> i64 {
@@ -499,13 +499,7 @@ mod tests {
         }
         // The folder is back: the next write opens the database again.
         std::fs::create_dir_all(&folder).unwrap();
-        writer
-            .write(|c| {
-                c.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-                    .map_err(DbError::from)
-            })
-            .await
-            .unwrap();
+        writer.write(create_notes).await.unwrap();
         writer.write(insert("kept".into())).await.unwrap();
         let mut observer = establish(folder.join("w.db").to_str().unwrap()).unwrap();
         assert_eq!(count(&mut observer), 1);
@@ -551,8 +545,7 @@ mod tests {
     fn write_transaction_nests_as_a_savepoint() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = establish(dir.path().join("t.db").to_str().unwrap()).unwrap();
-        conn.batch_execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-            .unwrap();
+        create_notes(&mut conn).unwrap();
         let outer: Result<(), DbError> = write_transaction(&mut conn, |c| {
             insert("kept".into())(c)?;
             let inner: Result<(), DbError> = write_transaction(c, |c| {
